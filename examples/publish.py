@@ -1,0 +1,186 @@
+"""What an example script hands to its chapter page.
+
+Every example imports this module. It does three things:
+
+* ``setup()`` fixes every seed, so that two runs publish the same numbers;
+* ``table``, ``matrix``, ``value``, ``text`` and ``check_replay`` publish *named outputs*:
+  Markdown snippets that the chapter includes with ``{{ name }}``;
+* ``model`` records a trained model (its layers, weights, an input and ``model.predict`` of
+  it) for the chapter's data file ``data/<slug>.json``.
+
+Run as plain Python (``python examples/time_distributed.py``), outputs are printed. During a
+site build, ``sitebuild.cells`` installs a sink that stores them instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TOLERANCE = 1e-5
+"""Largest ``max |replay - predict|`` a chapter may publish."""
+
+DIGITS = 4
+"""Decimals shown in tables."""
+
+
+class ReplayMismatch(AssertionError):
+    """A numpy replay disagrees with ``model.predict``."""
+
+
+def _print_sink(name: str, markdown: str) -> None:
+    print(f"[{name}]\n{markdown}\n")
+
+
+_sink = _print_sink
+_models: list[dict] = []
+
+
+def setup(seed: int = 0) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+# --- formatting --------------------------------------------------------------------------
+
+
+def fmt(x: float, digits: int = DIGITS) -> str:
+    """A number as the site shows it: fixed decimals, a true minus sign, no ``-0.0000``."""
+    s = f"{float(x):.{digits}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", "\u2212")
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(":--" if i == 0 else "--:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _publish(name: str, markdown: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"output name {name!r} must be a Python identifier")
+    _sink(name, markdown)
+    return markdown
+
+
+# --- outputs -----------------------------------------------------------------------------
+
+
+def table(name: str, columns: dict[str, list], digits: int = DIGITS) -> str:
+    """Publish a table given as ``{column header: values}``; numbers are formatted.
+
+    Headers may contain inline math (``"$x_t$"``). Values that are not numbers (labels) are
+    shown as they are.
+    """
+    header = list(columns)
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"table {name!r}: columns have different lengths {sorted(lengths)}")
+    cells = [[v if isinstance(v, str) else fmt(v, digits) for v in col] for col in columns.values()]
+    return _publish(name, _markdown_table(header, [list(r) for r in zip(*cells)]))
+
+
+def matrix(name: str, array, row_labels: list[str], col_labels: list[str], corner: str = "",
+           digits: int = DIGITS) -> str:
+    """Publish a 1-D or 2-D array as a table with labelled rows and columns.
+
+    A 1-D array is shown as one row. The labels must match the array's shape: the check keeps
+    text and tables consistent.
+    """
+    a = np.asarray(array, dtype=float)
+    if a.ndim == 1:
+        a = a[np.newaxis, :]
+    if a.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"matrix {name!r}: array of shape {np.shape(array)} but "
+                         f"{len(row_labels)} row and {len(col_labels)} column labels")
+    rows = [[label] + [fmt(v, digits) for v in row] for label, row in zip(row_labels, a)]
+    return _publish(name, _markdown_table([corner] + col_labels, rows))
+
+
+def value(name: str, x, digits: int | None = None) -> str:
+    """Publish one value for use inside a sentence: ints as they are, floats with ``digits``."""
+    if isinstance(x, (int, np.integer)):
+        text = str(int(x))
+    elif isinstance(x, str):
+        text = x
+    else:
+        text = fmt(x, DIGITS if digits is None else digits)
+    return _publish(name, text)
+
+
+def shape(name: str, array) -> str:
+    """Publish an array's shape as Python writes it, e.g. ``(256, 6, 2)``, in code style."""
+    return _publish(name, f"`{tuple(int(d) for d in np.shape(array))}`")
+
+
+def text(name: str, content: str, code: str | None = None) -> str:
+    """Publish text as it is, or as a fenced code block when ``code`` names a language."""
+    if code is not None:
+        content = f"```{code}\n{content.rstrip()}\n```"
+    return _publish(name, content)
+
+
+def array_text(a, digits: int = 6) -> str:
+    """A NumPy array printed with fixed decimals, as in a Python session."""
+    with np.printoptions(precision=digits, floatmode="fixed", suppress=True):
+        return repr(np.asarray(a))
+
+
+def check_replay(name: str, replay, predicted, tolerance: float = TOLERANCE) -> float:
+    """Compare a numpy replay with ``model.predict``; publish and return the max abs difference.
+
+    Raises ``ReplayMismatch`` (and so fails the site build) above ``tolerance``, or when the
+    shapes differ.
+    """
+    replay, predicted = np.asarray(replay), np.asarray(predicted)
+    if replay.shape != predicted.shape:
+        raise ReplayMismatch(f"{name}: replay has shape {replay.shape}, "
+                             f"model.predict has shape {predicted.shape}")
+    diff = float(np.max(np.abs(replay.astype(np.float64) - predicted.astype(np.float64))))
+    print(f"{name}: max |replay - predict| = {diff:.1e}")
+    if not diff <= tolerance:
+        raise ReplayMismatch(f"{name}: replay differs from model.predict by {diff:.3e} "
+                             f"(tolerance {tolerance:.0e})")
+    _publish(name, f"{diff:.1e}".replace("-", "\u2212"))
+    return diff
+
+
+# --- reader data -------------------------------------------------------------------------
+
+
+def _nested(a) -> list:
+    return np.asarray(a).tolist()
+
+
+def model(name: str, keras_model, inputs) -> np.ndarray:
+    """Record ``keras_model`` for the chapter's data file; return ``keras_model.predict(inputs)``.
+
+    The entry holds every layer's class, config and weights (by variable name), the input and
+    the prediction, so that a reader can replay the model without Keras.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    output = keras_model.predict(inputs, verbose=0)
+    outputs = output if isinstance(output, list) else [output]
+    layers = []
+    for layer in keras_model.layers:
+        weights = {}
+        for variable in layer.weights:
+            if variable.name in weights:
+                raise ValueError(f"model {name!r}: layer {layer.name} has two weights "
+                                 f"named {variable.name!r}")
+            weights[variable.name] = _nested(variable.numpy())
+        layers.append({"class_name": type(layer).__name__, "config": layer.get_config(),
+                       "weights": weights})
+    _models.append({"name": name, "layers": layers, "input": _nested(inputs),
+                    "output": _nested(outputs[0]) if len(outputs) == 1 else [_nested(o) for o in outputs]})
+    return output
+
+
+def recorded_models() -> list[dict]:
+    """The model entries recorded so far (read by the site build)."""
+    return list(_models)

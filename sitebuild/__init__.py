@@ -1,0 +1,1 @@
+"""The site build: run the example scripts (``runner``, ``cells``) and feed MkDocs (``mkdocs_hooks``)."""

@@ -1,0 +1,139 @@
+"""MkDocs glue: run the chapters' examples, include their outputs, publish their files.
+
+Listed under ``hooks:`` in ``mkdocs.yml``. A chapter names its example in its front matter::
+
+    ---
+    example: examples/time_distributed.py
+    ---
+
+and includes what the example published with ``{{ name }}`` (``{{ versions.keras }}`` works on
+every page). For each example the build also publishes ``data/<slug>.json`` (the reader data)
+and ``notebooks/<slug>.ipynb`` (the executed script, rendered by mkdocs-jupyter). The site's own
+MathJax is copied from the ``django-static-mathjax`` package to ``assets/mathjax/``.
+
+``mkdocs build`` stops on any error with a message naming the file and line. ``mkdocs serve``
+keeps running and shows the error in place of the page, until the next save fixes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.utils.meta import get_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sitebuild.runner import REPO, Result, display, run_examples  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.examples")
+
+INCLUDE = re.compile(r"\{\{ *([A-Za-z_][\w.]*) *\}\}")
+MATHJAX_SCRIPT = "assets/mathjax/tex-svg-full.js"
+# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN; the site's MathJax 3 is used.
+NOTEBOOK_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+
+_state: dict = {"serving": False, "results": {}, "errors": {}}
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _state["serving"] = command == "serve"
+
+
+def _fail(message: str) -> str:
+    """Stop ``mkdocs build``; under ``mkdocs serve``, log it and return an error block."""
+    if not _state["serving"]:
+        raise PluginError(message)
+    log.error(message)
+    body = "\n".join("    " + line for line in message.splitlines())
+    return f'\n!!! failure "Build error"\n    ```text\n{body}\n    ```\n'
+
+
+def _line_of(path: Path, text: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return number
+    return 1
+
+
+def _examples_of(files: Files) -> dict[Path, File]:
+    """The example each page names in its front matter, and the page that names it."""
+    examples: dict[Path, File] = {}
+    for file in files.documentation_pages():
+        if not file.src_uri.endswith(".md"):
+            continue
+        _, meta = get_data(Path(file.abs_src_path).read_text(encoding="utf-8"))
+        if "example" in meta:
+            script = (REPO / meta["example"]).resolve()
+            if not script.is_file():
+                where = f"{display(Path(file.abs_src_path))}:{_line_of(Path(file.abs_src_path), 'example:')}"
+                _fail(f"{where}: example {meta['example']!r} does not exist")
+                continue
+            examples[script] = file
+    return examples
+
+
+@event_priority(100)  # before mkdocs-jupyter looks for notebooks among the files
+def on_files(files: Files, config) -> Files:
+    examples = _examples_of(files)
+    results, errors = run_examples(list(examples), log=log.info)
+    _state["results"] = {display(s): r for s, r in results.items()}
+    _state["errors"] = {}
+    for error in errors:
+        script = str(error).split(":", 1)[0]
+        _state["errors"][script] = str(error)
+    if errors and not _state["serving"]:
+        raise PluginError("example failed:\n" + "\n".join(str(e) for e in errors))
+    for message in _state["errors"].values():
+        log.error(message)
+    for result in results.values():
+        files.append(File.generated(config, f"data/{result.slug}.json", abs_src_path=str(result.data_file)))
+        # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
+        files.append(File(f"notebooks/{result.slug}.ipynb", src_dir=str(result.entry),
+                          dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
+    import mathjax  # django-static-mathjax: MathJax's ready-made bundles, as plain files
+
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    files.append(File.generated(config, MATHJAX_SCRIPT, abs_src_path=str(es5 / Path(MATHJAX_SCRIPT).name)))
+    return files
+
+
+def _versions() -> dict[str, str]:
+    for result in _state["results"].values():
+        return result.versions
+    return {}
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    source = Path(page.file.abs_src_path)
+    example = page.meta.get("example")
+    outputs: dict[str, str] = {f"versions.{k}": v for k, v in _versions().items()}
+    if example:
+        script = display(REPO / example)
+        if script in _state["errors"]:
+            return _fail(_state["errors"][script])
+        result: Result | None = _state["results"].get(script)
+        if result is None:
+            return _fail(f"{display(source)}: example {example!r} did not run")
+        outputs.update(result.outputs)
+
+    def include(match: re.Match) -> str:
+        name = match.group(1)
+        if name in outputs:
+            return outputs[name]
+        where = f"{display(source)}:{_line_of(source, match.group(0))}"
+        known = ", ".join(sorted(outputs)) or "none"
+        origin = f"{example} does not publish it" if example else "this page names no example"
+        return _fail(f"{where}: '{match.group(0)}' is not an output ({origin}; known: {known})")
+
+    return INCLUDE.sub(include, markdown)
+
+
+def on_post_page(output: str, page, config) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        output = NOTEBOOK_MATHJAX.sub("", output)
+    return output
