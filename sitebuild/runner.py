@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE_DIR = REPO / ".cache" / "examples"
+CACHE_DIR = Path(os.environ.get("SITEBUILD_CACHE", REPO / ".cache" / "examples"))
 TIMEOUT_SECONDS = 900
 PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
             "keras": ("keras",), "numpy": ("numpy",)}

@@ -1,0 +1,47 @@
+"""Shared fixtures: one strict build of the real site per test session."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CHAPTERS = ["time-distributed", "simple-rnn", "stacked-rnn", "lstm", "gru"]
+
+
+def chapters_present() -> list[str]:
+    """Chapters whose page exists (a chapter in progress may not have one yet)."""
+    return [slug for slug in CHAPTERS if (REPO / "docs" / f"{slug}.md").is_file()]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The real site, built with ``mkdocs build --strict`` into a temporary folder."""
+    out = tmp_path_factory.mktemp("site")
+    # No -q: MkDocs counts warnings for --strict only when they are logged.
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def mkdocs_config() -> dict:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+
+
+def load_data(site: Path, slug: str) -> dict:
+    return json.loads((site / "data" / f"{slug}.json").read_text(encoding="utf-8"))
+
+
+def page_html(site: Path, slug: str) -> str:
+    return (site / slug / "index.html").read_text(encoding="utf-8")
