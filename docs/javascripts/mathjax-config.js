@@ -18,7 +18,9 @@ window.MathJax = {
 document$.subscribe(() => {
   if (!window.MathJax || !window.MathJax.startup || !window.MathJax.startup.promise) return;
   MathJax.startup.promise = MathJax.startup.promise.then(() => {
-    MathJax.startup.output.clearCache();
+    const output = MathJax.startup.output;  // SVG output: clearFontCache; CHTML: clearCache
+    if (output.clearFontCache) output.clearFontCache();
+    if (output.clearCache) output.clearCache();
     MathJax.typesetClear();
     MathJax.texReset();
     return MathJax.typesetPromise();

@@ -1,0 +1,36 @@
+# The commands of this repository. `make serve` and `make test` are all a newcomer needs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve build test bench clean
+
+# Create .venv and install the pinned requirements (again whenever they change).
+$(INSTALLED): requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+## serve: build and serve the site on http://127.0.0.1:8000 with live reload
+serve: $(INSTALLED)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+## build: build the site into site/ (strict: any warning fails)
+build: $(INSTALLED)
+	$(BIN)/mkdocs build --strict
+
+## test: the whole test suite
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+## bench: time cold, warm and bare builds against mkdocs-jupyter's execution
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/build_times.py
+
+## clean: remove the built site and the example cache (git clean -fdX does the same and more)
+clean:
+	rm -rf site site-offline .cache

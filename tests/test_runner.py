@@ -1,0 +1,207 @@
+"""The example runner: cache hits and misses, invalidation, failures, interrupted runs.
+
+These examples are tiny scripts that publish a value without importing TensorFlow, so the
+tests are fast; the real examples go through the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sitebuild import runner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def examples(tmp_path) -> Path:
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "publish.py", folder / "publish.py")
+    return folder
+
+
+def write(path: Path, source: str) -> Path:
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def quiet(*args):
+    pass
+
+
+def one(folder: Path, name: str = "alpha", value: str = "1") -> Path:
+    return write(folder / f"{name}.py", f"""\
+        # %%
+        import publish
+        publish.value("answer", {value})
+        """)
+
+
+def test_first_run_runs_and_second_is_cached(examples, tmp_path):
+    script, cache = one(examples), tmp_path / "cache"
+    results, errors = runner.run_examples([script], cache, log=quiet)
+    assert not errors and results[script.resolve()].ran
+    assert results[script.resolve()].outputs == {"answer": "1"}
+    again, _ = runner.run_examples([script], cache, log=quiet)
+    assert not again[script.resolve()].ran
+    assert again[script.resolve()].outputs == {"answer": "1"}
+
+
+def test_log_says_ran_or_cached(examples, tmp_path):
+    script, cache, lines = one(examples), tmp_path / "cache", []
+    runner.run_examples([script], cache, log=lines.append)
+    runner.run_examples([script], cache, log=lines.append)
+    assert any(ln.startswith(f"{script}: ran in ") and ln.endswith(" s") for ln in lines), lines
+    assert f"{script}: cached" in lines, lines
+
+
+def test_changing_the_source_reruns_only_that_example(examples, tmp_path):
+    a, b, cache = one(examples, "alpha"), one(examples, "beta"), tmp_path / "cache"
+    runner.run_examples([a, b], cache, log=quiet)
+    one(examples, "alpha", value="2")
+    results, _ = runner.run_examples([a, b], cache, log=quiet)
+    assert results[a.resolve()].ran and not results[b.resolve()].ran
+    assert results[a.resolve()].outputs == {"answer": "2"}
+    assert len(list(cache.glob("alpha--*"))) == 1, "the stale entry was not removed"
+
+
+def test_changing_an_imported_helper_reruns_its_users(examples, tmp_path):
+    write(examples / "helper.py", "VALUE = 1\n")
+    user = write(examples / "user.py", """\
+        import publish
+        from helper import VALUE
+        publish.value("answer", VALUE)
+        """)
+    other, cache = one(examples, "other"), tmp_path / "cache"
+    runner.run_examples([user, other], cache, log=quiet)
+    write(examples / "helper.py", "VALUE = 2\n")
+    results, _ = runner.run_examples([user, other], cache, log=quiet)
+    assert results[user.resolve()].ran and not results[other.resolve()].ran
+    assert results[user.resolve()].outputs == {"answer": "2"}
+
+
+@pytest.mark.parametrize("package", ["python", "tensorflow", "keras", "numpy"])
+def test_a_version_change_reruns(examples, tmp_path, monkeypatch, package):
+    script, cache = one(examples), tmp_path / "cache"
+    runner.run_examples([script], cache, log=quiet)
+    versions = runner.installed_versions()
+    monkeypatch.setattr(runner, "installed_versions", lambda: {**versions, package: "0.0.0-other"})
+    results, _ = runner.run_examples([script], cache, log=quiet)
+    assert results[script.resolve()].ran
+
+
+def test_versions_are_read_without_importing_tensorflow():
+    code = ("import sys; from sitebuild import runner; v = runner.installed_versions(); "
+            "assert v['tensorflow'] and v['keras'] and v['numpy'], v; "
+            "assert not {'tensorflow', 'keras'} & set(sys.modules), 'imported'")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_a_raising_example_names_script_line_and_exception(examples, tmp_path):
+    script = write(examples / "broken.py", """\
+        # %%
+        import publish
+        publish.value("before", 1)
+
+        # %%
+        x = {}["missing"]
+        """)
+    results, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    assert not results and len(errors) == 1
+    first_line = str(errors[0]).splitlines()[0]
+    assert first_line == f"{script}:6: KeyError: 'missing'"
+    assert not list((tmp_path / "cache").glob("broken--*")), "a failed run left an entry"
+
+
+def test_a_replay_mismatch_fails_like_an_exception(examples, tmp_path):
+    script = write(examples / "mismatch.py", """\
+        import publish
+        publish.check_replay("replay", [1.0, 2.0], [1.0, 2.001])
+        """)
+    _, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    assert len(errors) == 1
+    assert str(errors[0]).startswith(f"{script}:2: ReplayMismatch: replay: replay differs from model.predict by 1.000e-03")
+
+
+def test_a_fixed_example_is_correct_on_the_next_run(examples, tmp_path):
+    script, cache = write(examples / "fixme.py", "import publish\nraise RuntimeError('no')\n"), tmp_path / "cache"
+    _, errors = runner.run_examples([script], cache, log=quiet)
+    assert errors
+    one(examples, "fixme", value="3")
+    results, errors = runner.run_examples([script], cache, log=quiet)
+    assert not errors and results[script.resolve()].outputs == {"answer": "3"}
+
+
+def test_an_interrupted_run_leaves_no_entry_and_reruns(examples, tmp_path):
+    marker = tmp_path / "started"
+    script = write(examples / "slow.py", f"""\
+        import pathlib, time
+        import publish
+        publish.value("answer", 1)
+        pathlib.Path({str(marker)!r}).write_text("x")
+        time.sleep(60)
+        """)
+    cache = tmp_path / "cache"
+    build = subprocess.Popen([sys.executable, "-m", "sitebuild.runner", "--cache-dir", str(cache), str(script)],
+                             cwd=REPO, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the example never started"
+        time.sleep(0.1)
+    os.killpg(build.pid, signal.SIGKILL)  # the build and its example, as Ctrl-C or a CI timeout would
+    build.wait()
+    assert not [p for p in cache.iterdir() if not p.name.startswith(".tmp-")], "an entry was written"
+    write(script, "import publish\npublish.value('answer', 2)\n")
+    results, errors = runner.run_examples([script], cache, log=quiet)
+    assert not errors and results[script.resolve()].ran
+    assert not list(cache.glob(".tmp-*")), "the killed build's temporary folder was not cleaned"
+
+
+def test_examples_run_in_parallel(examples, tmp_path):
+    scripts = [write(examples / f"wait{i}.py", "import time, publish\ntime.sleep(2)\npublish.value('a', 1)\n")
+               for i in range(2)]
+    start = time.perf_counter()
+    _, errors = runner.run_examples(scripts, tmp_path / "cache", jobs=2, log=quiet)
+    assert not errors
+    assert time.perf_counter() - start < 3.9, "two 2-second examples did not overlap"
+
+
+def test_cells_become_a_notebook_with_outputs(examples, tmp_path):
+    import nbformat
+
+    script = write(examples / "cells.py", """\
+        # %% [markdown]
+        # # Title
+        # Some *text*.
+
+        # %%
+        import publish
+        # --8<-- [start:shown]
+        print("hello")
+        # --8<-- [end:shown]
+        publish.value("answer", 42)
+        """)
+    results, _ = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    nb = nbformat.read(results[script.resolve()].notebook, as_version=4)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code"]
+    assert nb.cells[0].source == "# Title\nSome *text*."
+    assert "--8<--" not in nb.cells[1].source
+    outputs = nb.cells[1].outputs
+    assert outputs[0].output_type == "stream" and outputs[0].text == "hello\n"
+    assert outputs[1].data["text/markdown"] == "42"
+
+
+def test_an_example_also_runs_as_plain_python(examples):
+    script = one(examples, value="5")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert "[answer]\n5" in proc.stdout
