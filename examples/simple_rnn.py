@@ -72,6 +72,7 @@ publish.value("n", n)
 publish.value("epochs", epochs)
 publish.value("loss", history.history["loss"][-1], digits=4)
 publish.value("activation", model.layers[0].get_config()["activation"])
+publish.value("rnn_output_shape", f"`{tuple(model.layers[0].output.shape)}`")
 
 summary_lines = []
 model.summary(print_fn=lambda line, **kwargs: summary_lines.append(line))
@@ -125,7 +126,7 @@ publish.value("params_total", model.count_params())
 # %%
 # --8<-- [start:predict]
 new_input = np.round(np.random.uniform(0, 1, size=(1, T, m)), 1).astype("float32")
-predicted = model.predict(new_input)  # shape (1, T, m'): y_0 ... y_{T-1}
+predicted = model.predict(new_input, verbose=0)  # shape (1, T, m'): y_0 ... y_{T-1}
 # --8<-- [end:predict]
 predicted = publish.model("simple_rnn_sequences", model, new_input)
 publish.shape("new_input_shape", new_input)
@@ -171,7 +172,7 @@ def step_detail(t):
     x_term, h_term = new_input[0, t] @ W_x, h_prev @ W_h
     total = x_term + h_term + b_h
     rows = [f"$x_{t} W_x$", f"$h_{{{t - 1}}} W_h$", "$b_h$", "sum",
-            f'$\\class{{c-h}}{{h_{t}}} = \\tanh(\\text{{sum}})$']
+            "$\\class{c-h}{h_%d} = \\tanh(\\text{sum})$" % t]
     return np.array([x_term, h_term, b_h, total, np.tanh(total)]), rows
 
 
@@ -196,7 +197,7 @@ last_model = keras.Sequential([
     layers.Dense(m_out, activation="sigmoid"),
 ])
 last_model.set_weights(model.get_weights())  # the same W_x, W_h, b_h, W_y, b_y
-last_predicted = last_model.predict(new_input)  # shape (1, m'): y_{T-1} only
+last_predicted = last_model.predict(new_input, verbose=0)  # shape (1, m'): y_{T-1} only
 # --8<-- [end:last_step]
 last_predicted = publish.model("simple_rnn_last_step", last_model, new_input)
 last_h = keras.ops.convert_to_numpy(last_model.layers[0](new_input))  # (1, n): h_{T-1}

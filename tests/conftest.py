@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +22,22 @@ def chapters_present() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
+def site_url() -> str:
+    """Where the browser tests serve the site: Material's instant navigation only follows links
+    under ``site_url``, so the site is built for this address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, site_url) -> Path:
     """The real site, built with ``mkdocs build --strict`` into a temporary folder."""
     out = tmp_path_factory.mktemp("site")
     # No -q: MkDocs counts warnings for --strict only when they are logged.
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-                          cwd=REPO, capture_output=True, text=True)
+                          cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1"})
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     return out
 

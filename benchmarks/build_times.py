@@ -1,0 +1,121 @@
+"""``make bench``: how long builds take, ours against mkdocs-jupyter executing the same examples.
+
+Measured side by side in one run, each in a fresh copy of the repository (so no cache of the
+working tree is used or touched):
+
+* cold build: empty caches, every example runs (in parallel, one process each);
+* warm rebuild: the same build again, nothing changed;
+* bare render: the same pages with example execution switched off (SITEBUILD_EXECUTE=0) and the
+  outputs already there: the cost of MkDocs itself;
+* mkdocs-jupyter, ``execute: true``: the same example scripts as notebook pages, executed by
+  Jupyter kernels one after another, cold (empty cache) and warm (its cache, since 0.26).
+
+Prints the times and the ratios the project holds itself to.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from sitebuild.runner import installed_versions  # noqa: E402
+
+TARGETS = [  # (label, numerator, denominator, at most)
+    ("cold build / mkdocs-jupyter cold", "cold", "jupyter_cold", 0.6),
+    ("warm rebuild / bare render", "warm", "bare", 1.2),
+    ("warm rebuild / mkdocs-jupyter warm", "warm", "jupyter_warm", 1.0),
+]
+
+
+def chapter_examples() -> list[Path]:
+    from mkdocs.utils.meta import get_data
+
+    scripts = []
+    for page in sorted((REPO / "docs").glob("*.md")):
+        meta = get_data(page.read_text(encoding="utf-8"))[1]
+        if "example" in meta:
+            scripts.append(REPO / meta["example"])
+    return scripts
+
+
+def timed(command: list[str], cwd: Path, **env: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)} in {cwd}\n{proc.stdout}\n{proc.stderr}")
+    return seconds
+
+
+def copy_repository(into: Path) -> Path:
+    root = into / "repo"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".git", ".venv", ".cache", "site", "site-offline",
+                                                               "__pycache__", ".pytest_cache"))
+    return root
+
+
+def jupyter_project(into: Path, scripts: list[Path]) -> Path:
+    """The same examples as pages of a plain Material site, executed by mkdocs-jupyter."""
+    root = into / "jupyter"
+    (root / "docs").mkdir(parents=True)
+    for script in scripts:
+        shutil.copy(script, root / "docs" / script.name)
+    (root / "docs" / "index.md").write_text("# Examples\n", encoding="utf-8")
+    (root / "mkdocs.yml").write_text(textwrap.dedent("""\
+        site_name: bench
+        theme: {name: material, font: false}
+        plugins:
+          - mkdocs-jupyter:
+              include: ["*.py"]
+              execute: true
+              allow_errors: false
+              cache: true
+              cache_dir: .cache/mkdocs-jupyter
+        """), encoding="utf-8")
+    return root
+
+
+def main() -> None:
+    scripts = chapter_examples()
+    mkdocs = [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"]
+    print(f"{len(scripts)} examples on {os.cpu_count()} cores; {installed_versions()}")
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = copy_repository(Path(tmp))
+        times["cold"] = timed(mkdocs, ours)
+        times["warm"] = timed(mkdocs, ours)
+        times["bare"] = timed(mkdocs, ours, SITEBUILD_EXECUTE="0")
+        theirs = jupyter_project(Path(tmp), scripts)
+        kernel_path = os.pathsep.join([str(REPO / "examples"), os.environ.get("PYTHONPATH", "")])
+        times["jupyter_cold"] = timed(mkdocs, theirs, PYTHONPATH=kernel_path)
+        times["jupyter_warm"] = timed(mkdocs, theirs, PYTHONPATH=kernel_path)
+
+    labels = {"cold": "cold build", "warm": "warm rebuild", "bare": "bare render",
+              "jupyter_cold": "mkdocs-jupyter execute: true, cold",
+              "jupyter_warm": "mkdocs-jupyter execute: true, warm"}
+    print()
+    for key, label in labels.items():
+        print(f"  {label:<40} {times[key]:7.1f} s")
+    print()
+    failed = False
+    for label, a, b, target in TARGETS:
+        ratio = times[a] / times[b]
+        ok = ratio <= target
+        failed |= not ok
+        print(f"  {label:<40} {ratio:5.2f}  (target <= {target}) {'ok' if ok else 'MISSED'}")
+    print("\nNote: mkdocs-jupyter's cache key is the notebook and its options only; a TensorFlow,\n"
+          "Keras or NumPy upgrade would not re-execute it. Ours reruns the examples it affects.")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
