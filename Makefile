@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test bench clean
+.PHONY: serve build offline test bench clean
 
 # Create .venv and install the pinned requirements (again whenever they change).
 $(INSTALLED): requirements.txt requirements-test.txt
@@ -23,6 +23,10 @@ serve: $(INSTALLED)
 build: $(INSTALLED)
 	$(BIN)/mkdocs build --strict
 
+## offline: the copy for reading from disk, site-offline/ and site-offline.zip
+offline: $(INSTALLED)
+	$(BIN)/python -m sitebuild.offline site-offline
+
 ## test: the whole test suite
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -33,4 +37,4 @@ bench: $(INSTALLED)
 
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:
-	rm -rf site site-offline .cache
+	rm -rf site site-offline site-offline.zip .cache

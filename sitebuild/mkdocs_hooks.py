@@ -35,8 +35,10 @@ log = logging.getLogger("mkdocs.hooks.examples")
 
 INCLUDE = re.compile(r"\{\{ *([A-Za-z_][\w.]*) *\}\}")
 MATHJAX_SCRIPT = "assets/mathjax/tex-svg-full.js"
-# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN; the site's MathJax 3 is used.
-NOTEBOOK_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN (the site's MathJax 3 is used
+# instead) and has a script that would import Mermaid from a CDN: both are removed.
+NOTEBOOK_CDN_CODE = [re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
+                     re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)]
 
 _state: dict = {"serving": False, "results": {}, "errors": {}}
 
@@ -139,5 +141,16 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 def on_post_page(output: str, page, config) -> str:
     if page.file.src_uri.endswith(".ipynb"):
-        output = NOTEBOOK_MATHJAX.sub("", output)
+        for code in NOTEBOOK_CDN_CODE:
+            output = code.sub("", output)
     return output
+
+
+def on_post_build(config) -> None:
+    """The hosted site offers the offline copy as a zip (not under ``mkdocs serve``)."""
+    if _state["serving"] or os.environ.get("OFFLINE", "false").lower() == "true":
+        return
+    from sitebuild.offline import ZIP_NAME, build_zip
+
+    build_zip(Path(config.site_dir) / "download" / ZIP_NAME)
+    log.info(f"offline copy: download/{ZIP_NAME}")

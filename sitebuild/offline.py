@@ -1,0 +1,64 @@
+"""The copy of the site for reading from disk, and its zip.
+
+    python -m sitebuild.offline [SITE_DIR]
+
+builds the site with Material's ``offline`` plugin (``OFFLINE=true``: plain ``.html`` URLs,
+the search index inlined as a script, the search worker shim served by the site) into
+``site-offline/`` and zips it as ``site-offline.zip`` (``make offline``). The hosted build
+calls ``build_zip`` after it is written, so that the hosted site can offer the zip as
+``download/rnn-with-keras-offline.zip``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ZIP_NAME = "rnn-with-keras-offline.zip"
+FOLDER_IN_ZIP = "rnn-with-keras"
+
+
+def build(site_dir: Path) -> None:
+    """``mkdocs build`` of the offline copy into ``site_dir`` (examples come from the cache)."""
+    env = {**os.environ, "OFFLINE": "true", "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site_dir)],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the offline build failed:\n{proc.stdout}{proc.stderr}")
+
+
+def zip_folder(folder: Path, archive: Path) -> None:
+    """Zip ``folder`` as ``FOLDER_IN_ZIP/...``, written atomically."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(archive.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, Path(FOLDER_IN_ZIP) / path.relative_to(folder))
+    os.replace(partial, archive)
+
+
+def build_zip(archive: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        build(Path(tmp) / "site")
+        zip_folder(Path(tmp) / "site", archive)
+
+
+def main(argv: list[str]) -> int:
+    site_dir = Path(argv[0]) if argv else REPO / "site-offline"
+    if site_dir.exists():
+        shutil.rmtree(site_dir)
+    build(site_dir)
+    zip_folder(site_dir, site_dir.with_name(site_dir.name + ".zip"))
+    print(f"offline copy: {site_dir}/index.html (open it from disk); zip: {site_dir}.zip")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
