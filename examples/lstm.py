@@ -103,6 +103,15 @@ GATES = [  # (letter in the weight names, CSS class, name, symbol of the gate's 
 ]
 
 
+def text_table(name, columns):
+    """A table of text cells, left-aligned (publish.table right-aligns, for numbers)."""
+    header = list(columns)
+    rows = list(zip(*columns.values()))
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(":--" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return publish.text(name, "\n".join(lines))
+
+
 def gate_label(k):
     letter, css, name, symbol = GATES[k]
     return f'<span class="{css}">{name} ${symbol}_t$</span>'
@@ -112,7 +121,7 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
-publish.table("blocks", {
+text_table("blocks", {
     "block": [str(k) for k in range(4)],
     "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(4)],
     "Python": [f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[{block(k)}]`"
@@ -224,6 +233,10 @@ publish.table("gates_table", {
     '<span class="c-cand">$\\tilde c_t$</span>': [vector(s["c_tilde"]) for s in steps],
     '<span class="c-o">$o_t$</span>': [vector(s["o"]) for s in steps],
 })
+c_abs_max = max(float(np.max(np.abs(s["c"]))) for s in steps)
+assert c_abs_max > 1  # the text says that c_t leaves (-1, 1) on this input
+publish.value("c_abs_max", c_abs_max)
+publish.value("sigmoid_one", sigmoid(1.0))
 publish.table("states_table", {
     "$t$": times,
     '<span class="c-cell">$c_t$</span>': [vector(s["c"]) for s in steps],
@@ -289,9 +302,9 @@ publish.check_replay("hard_sigmoid_formula", hard_sigmoid_keras3(z), keras3_valu
 publish.table("hard_sigmoid_table", {
     "$z$": [publish.fmt(v, 1) for v in z],
     "$\\sigma(z)$": sigmoid(z),
-    "Keras 2 `hard_sigmoid`: $\\mathrm{clip}(0.2 z + 0.5, 0, 1)$": hard_sigmoid_keras2(z),
-    "Keras 3 formula: $\\mathrm{clip}(z/6 + 0.5, 0, 1)$": hard_sigmoid_keras3(z),
-    "`keras.activations.hard_sigmoid(z)`": keras3_values,
+    "Keras 2: $\\mathrm{clip}(0.2 z + 0.5, 0, 1)$": hard_sigmoid_keras2(z),
+    "Keras 3: $\\mathrm{clip}(z/6 + 0.5, 0, 1)$": hard_sigmoid_keras3(z),
+    "Keras 3, `hard_sigmoid(z)`": keras3_values,
 })
 
 # %%

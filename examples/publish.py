@@ -165,7 +165,7 @@ def model(name: str, keras_model, inputs) -> np.ndarray:
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     output = keras_model.predict(inputs, verbose=0)
-    outputs = output if isinstance(output, list) else [output]
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     layers = []
     for layer in keras_model.layers:
         weights = {}

@@ -30,10 +30,10 @@ def vector(v, digits=3):
 # %% [markdown]
 # ## Toy data whose targets depend on the past
 #
-# N = 256 sequences of T = 6 time steps with m = 3 features each. Each target has m' = 2
-# components: a squashed running sum of the first feature minus the second (it depends on
-# every step so far), and the third feature of the previous step (0 at t = 0). A layer
-# without memory, such as Part A's, cannot produce either.
+# N sequences of T time steps with m features each. Each target has m' components: a
+# squashed running sum of the first feature minus the second (it depends on every step so
+# far), and the third feature of the previous step (0 at t = 0). A layer without memory,
+# such as Part A's, cannot produce either.
 
 # %%
 # --8<-- [start:data]
@@ -103,9 +103,9 @@ publish.matrix("b_y", b_y, row_labels=["$b_y$"], col_labels=y_labels)
 # Parameter counts: the formulas, and what Keras counts, layer by layer.
 rnn_layer, dense_layer = model.layers
 publish.table("params", {
-    "layer": ["`SimpleRNN`", "`TimeDistributed(Dense)`", "total"],
-    "weights": [f"$W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
-                f"$W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`", ""],
+    "layer: its weights": [f"`SimpleRNN`: $W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
+                           f"`TimeDistributed(Dense)`: $W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`",
+                           "the model"],
     "formula": ["$n(m + n + 1)$", "$m'(n + 1)$", ""],
     "with the sizes": [f"${n} \\times ({m} + {n} + 1)$", f"${m_out} \\times ({n} + 1)$", ""],
     "formula value": [str(n * (m + n + 1)), str(m_out * (n + 1)),
@@ -120,7 +120,7 @@ publish.value("params_total", model.count_params())
 # %% [markdown]
 # ## The computations, replayed with numpy
 #
-# One new sequence of T = 6 steps, with inputs rounded to one decimal so that they are easy
+# One new sequence of T steps, with inputs rounded to one decimal so that they are easy
 # to read.
 
 # %%

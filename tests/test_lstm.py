@@ -1,0 +1,297 @@
+"""Part D: the LSTM page agrees with a recomputation from the data file's weights.
+
+The expected values come from the weights and inputs stored in ``data/lstm.json``, cut into
+gates by Keras's documented column order (i, f, c, o), and from the LSTM equations written
+here; the page's numbers are read back from the built HTML. Nothing reuses the example's code.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pytest
+
+from conftest import load_data, page_html
+
+SLUG = "lstm"
+GATES = "ifco"  # Keras's column blocks, in order (keras/src/layers/rnn/lstm.py)
+SHOWN_3 = 0.5e-3 + 1e-6  # a number shown with 3 decimals is within this of the true value
+SHOWN_4 = 0.5e-4 + 1e-6  # ... with 4 decimals
+
+
+# --- reading the page (also used by test_gru.py) ------------------------------------------
+
+
+def text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Every table of the page as (header cells, body rows), as visible text."""
+    found = []
+    for table in re.findall(r"<table>(.*?)</table>", page, re.S):
+        header = [text_of(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
+        body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
+        rows = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+                for row in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S)]
+        found.append((header, rows))
+    return found
+
+
+def table_with_first_cell(page: str, first_cell: str) -> tuple[list[str], list[list[str]]]:
+    """The one table that has a body row starting with ``first_cell``."""
+    matches = [(h, rows) for h, rows in tables(page) if any(r and r[0] == first_cell for r in rows)]
+    assert len(matches) == 1, f"{len(matches)} tables with a row {first_cell!r}"
+    return matches[0]
+
+
+def table_with_header_cell(page: str, cell: str) -> tuple[list[str], list[list[str]]]:
+    """The one table whose header contains a cell equal to ``cell``."""
+    matches = [(h, rows) for h, rows in tables(page) if cell in h]
+    assert len(matches) == 1, f"{len(matches)} tables with a header cell {cell!r}"
+    return matches[0]
+
+
+def column(header: list[str], rows: list[list[str]], name: str) -> list[str]:
+    return [row[header.index(name)] for row in rows]
+
+
+def number(text: str) -> float:
+    return float(text.replace("\u2212", "-"))
+
+
+def vector(text: str) -> np.ndarray:
+    """``(0.123, −0.456)`` as an array."""
+    assert text.startswith("(") and text.endswith(")"), text
+    return np.array([number(v) for v in text[1:-1].split(",")])
+
+
+def quoted_size(text: str, symbol: str) -> int:
+    """The value of ``symbol = k`` written in the page's math, e.g. ``\\(m' = 1\\)``."""
+    values = set(re.findall(r"\\\(" + re.escape(symbol) + r" = (\d+)\\\)", text))
+    assert len(values) == 1, f"{symbol}: quoted as {values or 'nothing'}"
+    return int(values.pop())
+
+
+def shape_after(text: str, words: str) -> tuple[int, ...]:
+    """The shape printed in ``the <words>, of shape (...)``."""
+    found = re.findall(r"\bthe " + re.escape(words) + r" , of shape \(([\d, ]+)\)", text)
+    assert len(found) == 1, f"{words!r}: {found}"
+    return tuple(int(d) for d in found[0].split(",") if d.strip())
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def model(site, slug: str, name: str) -> dict:
+    return next(m for m in load_data(site, slug)["models"] if m["name"] == name)
+
+
+def layer_weights(entry: dict, class_name: str) -> dict[str, np.ndarray]:
+    layer = next(la for la in entry["layers"] if la["class_name"] == class_name)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in layer["weights"].items()}
+
+
+# --- an LSTM written for the tests ---------------------------------------------------------
+
+
+def lstm_steps(x: np.ndarray, w: dict[str, np.ndarray], gate=sigmoid) -> list[dict]:
+    """Every gate and state of an LSTM at every date, for x of shape (T, m)."""
+    n = w["recurrent_kernel"].shape[0]
+    blocks = {g: slice(k * n, (k + 1) * n) for k, g in enumerate(GATES)}
+    h, c, out = np.zeros(n), np.zeros(n), []
+    for x_t in x:
+        pre = {g: x_t @ w["kernel"][:, s] + h @ w["recurrent_kernel"][:, s] + w["bias"][s]
+               for g, s in blocks.items()}
+        i, f, cand, o = gate(pre["i"]), gate(pre["f"]), np.tanh(pre["c"]), gate(pre["o"])
+        c = f * c + i * cand
+        h = o * np.tanh(c)
+        out.append({"i": i, "f": f, "c_tilde": cand, "o": o, "c": c, "h": h})
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(site) -> str:
+    return page_html(site, SLUG)
+
+
+@pytest.fixture(scope="module")
+def text(page) -> str:
+    return text_of(page)
+
+
+@pytest.fixture(scope="module")
+def trained(site) -> dict:
+    return model(site, SLUG, "lstm")
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+
+def test_gate_tables_show_the_keras_column_blocks(page, trained):
+    w = layer_weights(trained, "LSTM")
+    m, four_n = w["kernel"].shape
+    n = four_n // 4
+    for k, g in enumerate(GATES):
+        cols = slice(k * n, (k + 1) * n)
+        expected = np.vstack([w["kernel"][:, cols], w["recurrent_kernel"][:, cols], w["bias"][cols]])
+        header, rows = table_with_first_cell(page, f"\\(W_{{x{g}}}\\) row 1")
+        labels = [r[0] for r in rows]
+        assert labels == ([f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
+                          + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)] + [f"\\(b_{g}\\)"])
+        assert len(header) == n + 1 and all(f"_{{t,{j + 1}}}" in header[j + 1] for j in range(n))
+        shown = np.array([[number(v) for v in r[1:]] for r in rows])
+        assert shown.shape == expected.shape
+        assert np.max(np.abs(shown - expected)) <= SHOWN_4, f"gate {g}: not Keras's block {k}"
+
+
+def test_block_table_maps_slices_to_gates_in_keras_order(page, trained):
+    n = layer_weights(trained, "LSTM")["recurrent_kernel"].shape[0]
+    header, rows = table_with_header_cell(page, "Python")
+    names = ["input gate", "forget gate", "candidate", "output gate"]
+    assert len(rows) == 4
+    for k, row in enumerate(rows):
+        cells = dict(zip(header, row))
+        a, b = k * n, (k + 1) * n
+        assert cells["Python"] == f"kernel[:, {a}:{b}] , recurrent_kernel[:, {a}:{b}] , bias[{a}:{b}]"
+        assert cells["gate"].startswith(names[k])
+        assert cells["columns"] == f"{a} to {b - 1}"
+
+
+def test_initial_bias_is_one_on_the_forget_block_only(site, page):
+    untrained = model(site, SLUG, "lstm_untrained")
+    bias = layer_weights(untrained, "LSTM")["bias"]
+    n = bias.size // 4
+    forget = slice(1 * n, 2 * n)  # block 1 of i, f, c, o
+    assert np.all(bias[forget] == 1)
+    assert np.all(np.delete(bias, np.arange(n, 2 * n)) == 0)
+    header, rows = table_with_header_cell(page, "before training")
+    shown = np.concatenate([vector(v) for v in column(header, rows, "before training")])
+    assert np.max(np.abs(shown - bias)) <= SHOWN_4
+    assert rows[1][0].startswith("forget gate")
+
+
+def test_trained_bias_is_shown_by_block(page, trained):
+    bias = layer_weights(trained, "LSTM")["bias"]
+    header, rows = table_with_header_cell(page, "after training")
+    shown = np.concatenate([vector(v) for v in column(header, rows, "after training")])
+    assert np.max(np.abs(shown - bias)) <= SHOWN_4
+
+
+def test_untrained_and_trained_models_differ_only_by_training(site, trained):
+    untrained = model(site, SLUG, "lstm_untrained")
+    assert untrained["input"] == trained["input"]
+    for name, w in layer_weights(untrained, "LSTM").items():
+        assert w.shape == layer_weights(trained, "LSTM")[name].shape
+
+
+def test_parameter_count_matches_the_formula_and_the_weights(text, trained):
+    w = layer_weights(trained, "LSTM")
+    m, n = w["kernel"].shape[0], w["recurrent_kernel"].shape[0]
+    count = sum(v.size for v in w.values())
+    assert count == 4 * n * (m + n + 1)
+    found = re.findall(r"\\\(4 \\cdot (\d+) \\cdot \((\d+) \+ (\d+) \+ 1\) = (\d+)\\\)", text)
+    assert found == [(str(n), str(m), str(n), str(count))], found
+    assert re.search(rf"count_params\(\) reports {count}\b", text)
+    dense = layer_weights(trained, "TimeDistributed")
+    total = count + sum(v.size for v in dense.values())
+    assert re.search(rf"for {total} in all", text)
+
+
+def test_sizes_and_shapes_in_the_text_match_the_data(text, trained):
+    w = layer_weights(trained, "LSTM")
+    x = np.asarray(trained["input"])
+    m, n = w["kernel"].shape[0], w["recurrent_kernel"].shape[0]
+    assert quoted_size(text, "m") == m and quoted_size(text, "n") == n
+    assert quoted_size(text, "m'") == np.shape(trained["output"])[-1]
+    assert quoted_size(text, "T") == x.shape[1]
+    assert shape_after(text, "kernel") == (m, 4 * n) == w["kernel"].shape
+    assert shape_after(text, "recurrent kernel") == (n, 4 * n) == w["recurrent_kernel"].shape
+    assert shape_after(text, "bias") == (4 * n,) == w["bias"].shape
+    assert re.search(rf"the \\\(4n = {4 * n}\\\)", text)
+
+
+def test_step_tables_match_a_recomputation(page, trained):
+    w = layer_weights(trained, "LSTM")
+    dense = layer_weights(trained, "TimeDistributed")
+    x = np.asarray(trained["input"], dtype=np.float64)[0]
+    steps = lstm_steps(x, w)
+    header, rows = table_with_header_cell(page, "\\(f_t\\)")
+    assert len(rows) == len(x)
+    for key, name in [("i", "\\(i_t\\)"), ("f", "\\(f_t\\)"), ("c_tilde", "\\(\\tilde c_t\\)"),
+                      ("o", "\\(o_t\\)")]:
+        shown = np.array([vector(v) for v in column(header, rows, name)])
+        assert np.max(np.abs(shown - [s[key] for s in steps])) <= SHOWN_3, name
+    header, rows = table_with_header_cell(page, "\\(c_t\\)")
+    for key, name in [("c", "\\(c_t\\)"), ("h", "\\(h_t\\)")]:
+        shown = np.array([vector(v) for v in column(header, rows, name)])
+        assert np.max(np.abs(shown - [s[key] for s in steps])) <= SHOWN_3, name
+    y = sigmoid(np.array([s["h"] for s in steps]) @ dense["kernel"] + dense["bias"])[:, 0]
+    for name in ["\\(y_t\\) (numpy)", "\\(y_t\\) ( model.predict )"]:
+        shown = np.array([number(v) for v in column(header, rows, name)])
+        assert np.max(np.abs(shown - y)) <= SHOWN_4, name
+
+
+def test_return_state_gives_output_h_and_c(site, page, trained):
+    entry = model(site, SLUG, "lstm_return_state")
+    assert entry["layers"][0]["class_name"] == "InputLayer"
+    config = entry["layers"][1]["config"]
+    assert config["return_state"] and config["return_sequences"]
+    output, h, c = (np.asarray(o) for o in entry["output"])
+    x = np.asarray(entry["input"], dtype=np.float64)[0]
+    steps = lstm_steps(x, layer_weights(trained, "LSTM"))  # the trained LSTM's weights
+    assert np.array_equal(output[:, -1], h)
+    assert np.max(np.abs(c[0] - steps[-1]["c"])) < 1e-5
+    assert np.max(np.abs(c - h)) > 1e-2, "c would be indistinguishable from h"
+    header, rows = table_with_first_cell(page, "output[0, -1]")
+    shown = np.array([[number(v) for v in r[1:]] for r in rows])
+    assert np.max(np.abs(shown - np.vstack([output[0, -1], h[0], c[0]]))) <= SHOWN_4
+    assert [r[0] for r in rows] == ["output[0, -1]", "h (second output)", "c (third output)"]
+
+
+def test_hard_sigmoid_table_matches_both_definitions(page):
+    header, rows = table_with_header_cell(page, "\\(z\\)")
+    z = np.array([number(v) for v in column(header, rows, "\\(z\\)")])
+    expected = {
+        "\\(\\sigma(z)\\)": sigmoid(z),
+        "Keras 2: \\(\\mathrm{clip}(0.2 z + 0.5, 0, 1)\\)": np.clip(0.2 * z + 0.5, 0, 1),
+        "Keras 3: \\(\\mathrm{clip}(z/6 + 0.5, 0, 1)\\)": np.clip(z / 6 + 0.5, 0, 1),
+        "Keras 3, hard_sigmoid(z)": np.clip(z / 6 + 0.5, 0, 1),
+    }
+    for name, values in expected.items():
+        shown = np.array([number(v) for v in column(header, rows, name)])
+        assert np.max(np.abs(shown - values)) <= SHOWN_4, name
+    keras2 = np.clip(0.2 * z + 0.5, 0, 1)
+    assert np.max(np.abs(keras2 - np.clip(z / 6 + 0.5, 0, 1))) > 0.05  # the table shows a change
+
+
+def test_hard_sigmoid_differences_quoted_match_a_recomputation(site, text, trained):
+    hard = model(site, SLUG, "lstm_hard_sigmoid")
+    lstm_config = next(la for la in hard["layers"] if la["class_name"] == "LSTM")["config"]
+    assert lstm_config["recurrent_activation"] == "hard_sigmoid"
+    w, dense = layer_weights(trained, "LSTM"), layer_weights(trained, "TimeDistributed")
+    for name, value in layer_weights(hard, "LSTM").items():
+        assert np.array_equal(value, w[name]), "the hard_sigmoid model must reuse the trained weights"
+    x = np.asarray(trained["input"], dtype=np.float64)[0]
+
+    def outputs(gate):
+        hs = np.array([s["h"] for s in lstm_steps(x, w, gate)])
+        return sigmoid(hs @ dense["kernel"] + dense["bias"])
+
+    keras3 = outputs(lambda v: np.clip(v / 6 + 0.5, 0, 1))
+    keras2 = outputs(lambda v: np.clip(0.2 * v + 0.5, 0, 1))
+    assert np.max(np.abs(keras3 - np.asarray(hard["output"])[0])) < 1e-5
+    quoted = number(re.search(r"moves the output by up to (\S+) from", text).group(1))
+    assert abs(quoted - np.max(np.abs(keras3 - np.asarray(trained["output"])[0]))) <= SHOWN_4
+    quoted = number(re.search(r"gives outputs up to (\S+) apart", text).group(1))
+    assert abs(quoted - np.max(np.abs(keras2 - keras3))) <= SHOWN_4
+    assert quoted > 1e-3
+
+
+def test_gru_bias_shapes_of_the_two_defaults(text):
+    m, n = quoted_size(text, "m"), quoted_size(text, "n")
+    assert f"default has a bias of shape (2, {3 * n}) and {3 * n * (m + n + 2)} parameters" in text
+    assert f"default a bias of shape ({3 * n},) and {3 * n * (m + n + 1)} parameters" in text
