@@ -1,10 +1,13 @@
-"""Headless Chromium for the browser tests: Debian's chromium driven by Playwright."""
+"""Headless Chromium for the browser tests (Debian's chromium driven by Playwright), and the
+checks every page must pass. The checks return lists of problems, so that a test can also
+show that they catch a page broken on purpose."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +50,7 @@ class Visit:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.route("**/*", self._route)
         self.page.goto(url, wait_until="load")
-        self.wait_for_math()
+        self.math_ready = self.wait_for_math()
 
     def _route(self, route):
         if is_local(route.request.url):
@@ -56,8 +59,91 @@ class Visit:
             self.blocked.append(route.request.url)
             route.abort()
 
-    def wait_for_math(self):
-        """Wait until MathJax has typeset every arithmatex element (or there are none)."""
-        self.page.wait_for_function(
-            "() => [...document.querySelectorAll('.arithmatex')].every("
-            "e => e.querySelector('mjx-container'))", timeout=15000)
+    def wait_for_math(self, timeout: float = 15000) -> bool:
+        """Wait until MathJax has typeset every arithmatex element; False on time-out."""
+        try:
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                        timeout=timeout)
+            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            self.page.wait_for_function(
+                "() => [...document.querySelectorAll('.arithmatex')].every("
+                "e => e.querySelector('mjx-container'))", timeout=timeout)
+            return True
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            return False
+
+
+# --- checks --------------------------------------------------------------------------------
+
+RAW_TEX = re.compile(r"\$|\\\(|\\\[")
+TEXT_OUTSIDE_CODE_AND_MATH = """() => {
+  const root = document.querySelector('article') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el.checkVisibility()) continue;
+    if (el.closest('code, pre, mjx-container, script, style, .highlight, .highlight-ipynb')) continue;
+    parts.push(walker.currentNode.textContent);
+  }
+  return parts.join(' ');
+}"""
+
+
+def math_problems(visit: Visit) -> list[str]:
+    page, problems = visit.page, []
+    if not visit.math_ready:
+        problems.append("some equations were never typeset by MathJax")
+    errors = page.eval_on_selector_all("mjx-merror, [data-mjx-error]", "els => els.map(e => e.textContent)")
+    problems += [f"MathJax error: {e}" for e in errors]
+    leftover = RAW_TEX.findall(page.evaluate(TEXT_OUTSIDE_CODE_AND_MATH))
+    if leftover:
+        problems.append(f"raw TeX delimiters in the text: {sorted(set(leftover))}")
+    if not page.query_selector(".jupyter-wrapper"):  # chapter pages: math only where arithmatex put it
+        stray = page.eval_on_selector_all("mjx-container", "els => els.filter(e => !e.closest('.arithmatex'))"
+                                          ".map(e => e.parentElement.textContent.slice(0, 80))")
+        problems += [f"math typeset outside arithmatex (a stray $ pair?): {text!r}" for text in stray]
+    return problems
+
+
+def image_problems(visit: Visit) -> list[str]:
+    images = visit.page.eval_on_selector_all(
+        "article img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth, e.getAttribute('alt')])")
+    problems = []
+    for src, width, alt in images:
+        if not width:
+            problems.append(f"image not loaded: {src}")
+        if not (alt or "").strip():
+            problems.append(f"image without alt text: {src}")
+    return problems
+
+
+def request_problems(visit: Visit) -> list[str]:
+    return ([f"request to another host: {url}" for url in visit.blocked]
+            + [f"console error: {text}" for text in visit.errors])
+
+
+def accessibility_problems(visit: Visit) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(visit.page)
+    return [f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def all_problems(visit: Visit) -> list[str]:
+    return math_problems(visit) + image_problems(visit) + request_problems(visit) + accessibility_problems(visit)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours given as '#rrggbb' or 'rgb(r, g, b)'."""
+    def luminance(colour: str) -> float:
+        if colour.startswith("#"):
+            channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        else:
+            channels = [float(v) for v in re.findall(r"[\d.]+", colour)[:3]]
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)

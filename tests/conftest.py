@@ -51,6 +51,19 @@ def mkdocs_config() -> dict:
     return yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
 
 
+def site_pages() -> list[str]:
+    """Pages of the site as MkDocs names them: the landing page, every page in docs/ with an
+    example (chapters), and each example's notebook page."""
+    from mkdocs.utils.meta import get_data
+
+    pages, notebooks = ["index"], []
+    for path in sorted((REPO / "docs").glob("*.md")):
+        if path.stem != "index" and "example" in get_data(path.read_text(encoding="utf-8"))[1]:
+            pages.append(path.stem)
+            notebooks.append(f"notebooks/{path.stem}")
+    return pages + notebooks
+
+
 def load_data(site: Path, slug: str) -> dict:
     return json.loads((site / "data" / f"{slug}.json").read_text(encoding="utf-8"))
 

@@ -1,14 +1,16 @@
-// MathJax 3 for pymdownx.arithmatex (generic mode): typeset only what arithmatex marked.
+// MathJax 3 for pymdownx.arithmatex (generic mode), which writes \(...\) and \[...\], and for
+// the notebook pages, whose Markdown mkdocs-jupyter leaves as $...$. The theme's chrome is never
+// scanned; a test checks that chapter pages have no math outside arithmatex's elements.
 window.MathJax = {
   tex: {
-    inlineMath: [["\\(", "\\)"]],
-    displayMath: [["\\[", "\\]"]],
+    inlineMath: [["\\(", "\\)"], ["$", "$"]],
+    displayMath: [["\\[", "\\]"], ["$$", "$$"]],
     processEscapes: true,
     processEnvironments: true,
   },
   options: {
-    ignoreHtmlClass: ".*|",
-    processHtmlClass: "arithmatex",
+    ignoreHtmlClass: "md-header|md-tabs|md-sidebar|md-footer|md-search|md-dialog|clipboard-copy-txt|tex2jax_ignore",
+    processHtmlClass: "arithmatex|jp-RenderedMarkdown|tex2jax_process",
   },
   svg: { fontCache: "global" },
 };

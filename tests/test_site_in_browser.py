@@ -1,0 +1,223 @@
+"""Every page, hosted (served on 127.0.0.1) and offline (the downloadable zip opened from
+file://), in real headless Chromium with every other host blocked: math typeset, images loaded
+with alt text, no outside request, no console error, no serious accessibility finding; search
+works in both; dark mode keeps diagrams and coloured symbols readable; a chapter prints."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from browser import (CHROMIUM, CHROMIUM_ARGS, Visit, accessibility_problems, all_problems,
+                     contrast, serve)
+from conftest import REPO, site_pages
+
+PAGES = site_pages()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def hosted(site, site_url):
+    with serve(site, port=int(site_url.rstrip("/").rsplit(":", 1)[1])) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def offline(site, tmp_path_factory) -> Path:
+    """The offline copy as a reader gets it: the zip linked from the hosted site, unzipped."""
+    archive = site / "download" / "rnn-with-keras-offline.zip"
+    assert archive.is_file(), "the hosted site does not offer the offline zip"
+    into = tmp_path_factory.mktemp("offline")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(into)
+    return into / "rnn-with-keras"
+
+
+def hosted_url(base: str, page: str) -> str:
+    return base if page == "index" else f"{base}{page}/"
+
+
+def offline_url(root: Path, page: str) -> str:
+    return (root / f"{page}.html").as_uri()
+
+
+def open_page(browser, url: str, scheme: str = "light") -> Visit:
+    context = browser.new_context(color_scheme=scheme)
+    return Visit(context, url)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hosted_page(browser, hosted, page):
+    visit = open_page(browser, hosted_url(hosted, page))
+    problems = all_problems(visit)
+    visit.page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hosted_page_dark_is_accessible(browser, hosted, page):
+    visit = open_page(browser, hosted_url(hosted, page), scheme="dark")
+    assert visit.page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    problems = accessibility_problems(visit)
+    visit.page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_offline_page_from_disk(browser, offline, page):
+    visit = open_page(browser, offline_url(offline, page))
+    problems = all_problems(visit)
+    visit.page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def search(visit: Visit, word: str) -> list[str]:
+    page = visit.page
+    page.fill("input.md-search__input", word)
+    page.wait_for_selector(".md-search-result__item", timeout=15000)
+    return page.eval_on_selector_all(".md-search-result__item", "els => els.map(e => e.textContent)")
+
+
+@pytest.mark.parametrize("where", ["hosted", "offline"])
+def test_search_finds_a_word_of_the_pages(browser, hosted, offline, where):
+    url = hosted_url(hosted, "index") if where == "hosted" else offline_url(offline, "index")
+    visit = open_page(browser, url)
+    results = search(visit, "recurrent_kernel" if len(PAGES) > 3 else "TimeDistributed")
+    assert results, "no search result"
+    assert not visit.errors and not visit.blocked, visit.errors + visit.blocked
+    visit.page.context.close()
+
+
+def test_math_is_typeset_after_instant_navigation(browser, hosted):
+    visit = open_page(browser, hosted)
+    page = visit.page
+    page.evaluate("() => { window.sameDocument = true; }")
+    page.click("article a[href$='time-distributed/']")
+    page.wait_for_url("**/time-distributed/")
+    assert page.evaluate("() => window.sameDocument === true"), \
+        "the click reloaded the page: instant navigation is off, so this test would prove nothing"
+    assert visit.wait_for_math(), "the new page's equations were not typeset"
+    assert page.eval_on_selector_all("article .arithmatex", "els => els.length") > 10
+    visit.page.context.close()
+
+
+# --- dark mode, without screenshots ---------------------------------------------------------
+
+def page_background(browser, hosted, scheme: str) -> str:
+    visit = open_page(browser, hosted_url(hosted, "time-distributed"), scheme=scheme)
+    colour = visit.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    visit.page.context.close()
+    return colour
+
+
+def diagram_colours(svg: Path) -> tuple[set[str], set[str]]:
+    """(strokes drawn straight on the page background, fills of text) in an SVG, with
+    presentation attributes inherited from enclosing groups."""
+    ns = "{http://www.w3.org/2000/svg}"
+    lines, texts = set(), set()
+
+    def walk(element, inherited: dict) -> None:
+        attrs = {**inherited, **{k: v for k, v in element.attrib.items() if k in ("fill", "stroke")}}
+        tag = element.tag.removeprefix(ns)
+        if tag in ("defs", "marker"):
+            return  # arrowheads: drawn in the colour of their line
+        unfilled = attrs.get("fill", "black") == "none"
+        if tag in ("line", "path", "polyline", "rect", "circle", "ellipse") and unfilled:
+            if attrs.get("stroke", "none") != "none":
+                lines.add(attrs["stroke"].lower())
+        if tag == "text":
+            texts.add(attrs.get("fill", "black").lower())
+        for child in element:
+            walk(child, attrs)
+
+    walk(ET.parse(svg).getroot(), {})
+    return lines, texts
+
+
+def diagrams() -> list[Path]:
+    return sorted((REPO / "docs" / "images").glob("*.svg"))
+
+
+@pytest.mark.parametrize("svg", diagrams(), ids=lambda p: p.name)
+def test_diagram_lines_contrast_with_both_page_backgrounds(browser, hosted, svg):
+    lines, texts = diagram_colours(svg)
+    assert lines, f"{svg.name}: no connecting line found"
+    for scheme in ("light", "dark"):
+        background = page_background(browser, hosted, scheme)
+        for colour in lines:
+            ratio = contrast(colour, background)
+            assert ratio >= 3, f"{svg.name}: line {colour} on the {scheme} page {background}: {ratio:.2f} < 3"
+    # Text is drawn in ink on light shapes (STYLE.md), never straight on the page.
+    assert texts <= {"#111827"}, f"{svg.name}: text colours {texts}, expected the ink #111827"
+
+
+def test_coloured_symbols_are_readable_in_both_schemes(browser, hosted):
+    slugs = [p for p in PAGES if not p.startswith("notebooks/") and p != "index"]
+    checked = 0
+    for scheme in ("light", "dark"):
+        for slug in slugs:
+            visit = open_page(browser, hosted_url(hosted, slug), scheme=scheme)
+            pairs = visit.page.evaluate("""() => {
+              const bg = getComputedStyle(document.body).backgroundColor;
+              return [...document.querySelectorAll('article [class^="c-"], article [class*=" c-"]')]
+                .map(e => [e.getAttribute('class'), getComputedStyle(e).color, bg]);
+            }""")
+            visit.page.context.close()
+            for cls, colour, background in pairs:
+                checked += 1
+                assert contrast(colour, background) >= 4.5, f"{slug} ({scheme}): .{cls} {colour} on {background}"
+    if len(slugs) > 1:
+        assert checked, "no coloured symbol found on the recurrent chapters"
+
+
+# --- print --------------------------------------------------------------------------------
+
+def test_a_chapter_prints_with_its_equations_and_diagrams(browser, hosted, tmp_path):
+    visit = open_page(browser, hosted_url(hosted, "time-distributed"))
+    page = visit.page
+    page.emulate_media(media="print")
+    visible = page.evaluate("""() => ({
+      math: [...document.querySelectorAll('article mjx-container')].filter(e => e.getBoundingClientRect().height > 0).length,
+      diagrams: [...document.querySelectorAll('article img')].filter(e => e.getBoundingClientRect().height > 0).length,
+    })""")
+    assert visible["math"] > 10 and visible["diagrams"] >= 2, visible
+    pdf = page.pdf(format="A4", print_background=False)
+    visit.page.context.close()
+    (tmp_path / "chapter.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pdf.startswith(b"%PDF") and pages >= 3 and len(pdf) > 100_000, (pages, len(pdf))
+
+
+# --- the checks catch a broken page ------------------------------------------------------------
+
+def test_the_checks_catch_a_page_broken_on_purpose(browser, site, tmp_path):
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken, ignore=shutil.ignore_patterns("download"))
+    page = broken / "time-distributed" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    html = html.replace("</head>", '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script></head>', 1)
+    html = re.sub(r'(<img[^>]*?) alt="[^"]*"', r"\1", html, count=1)  # one diagram loses its alt text
+    html = html.replace("<p>", "<p>Stray $x_t$ math. ", 1)
+    page.write_text(html, encoding="utf-8")
+    with serve(broken) as url:
+        visit = open_page(browser, url + "time-distributed/")
+        problems = "\n".join(all_problems(visit))
+        visit.page.context.close()
+    assert "request to another host: https://cdn.jsdelivr.net/" in problems
+    assert "image without alt text" in problems
+    assert "math typeset outside arithmatex" in problems
+    assert "axe image-alt" in problems
