@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build offline test bench clean
+.PHONY: serve build offline test bench clean chapter
 
 # Create .venv and install the pinned requirements (again whenever they change).
 $(INSTALLED): requirements.txt requirements-test.txt
@@ -26,6 +26,10 @@ build: $(INSTALLED)
 ## offline: the copy for reading from disk, site-offline/ and site-offline.zip
 offline: $(INSTALLED)
 	$(BIN)/python -m sitebuild.offline site-offline
+
+## chapter: start a new chapter: make chapter SLUG=bidirectional TITLE="Part F: Bidirectional"
+chapter: $(INSTALLED)
+	$(BIN)/python -m sitebuild.scaffold "$(SLUG)" "$(TITLE)"
 
 ## test: the whole test suite
 test: $(INSTALLED)

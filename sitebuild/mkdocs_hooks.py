@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import sys
+from urllib.parse import urljoin
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -40,7 +41,7 @@ MATHJAX_SCRIPT = "assets/mathjax/tex-svg-full.js"
 NOTEBOOK_CDN_CODE = [re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
                      re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)]
 
-_state: dict = {"serving": False, "results": {}, "errors": {}}
+_state: dict = {"serving": False, "results": {}, "errors": {}, "notebooks": {}}
 
 
 def on_startup(command: str, dirty: bool) -> None:
@@ -89,6 +90,7 @@ def on_files(files: Files, config) -> Files:
         results, errors = run_examples(list(examples), log=log.info)
     _state["results"] = {display(s): r for s, r in results.items()}
     _state["errors"] = {}
+    _state["notebooks"] = {f"notebooks/{r.slug}.ipynb": display(r.script) for r in results.values()}
     for error in errors:
         script = str(error).split(":", 1)[0]
         _state["errors"][script] = str(error)
@@ -115,6 +117,8 @@ def _versions() -> dict[str, str]:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        return markdown  # a notebook page shows the example's code as it is: no includes
     source = Path(page.file.abs_src_path)
     example = page.meta.get("example")
     outputs: dict[str, str] = {f"versions.{k}": v for k, v in _versions().items()}
@@ -139,10 +143,20 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     return INCLUDE.sub(include, markdown)
 
 
+def on_pre_page(page, config, files):
+    """A notebook page's "Edit this page" opens the example it was made from."""
+    script = _state["notebooks"].get(page.file.src_uri)
+    if page.edit_url and script:
+        page.edit_url = urljoin(page.edit_url, "../" * (page.file.src_uri.count("/") + 1) + script)
+    return page
+
+
 def on_post_page(output: str, page, config) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         for code in NOTEBOOK_CDN_CODE:
             output = code.sub("", output)
+        # Code cells scroll sideways: keyboard users must be able to focus them (axe).
+        output = output.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     return output
 
 
