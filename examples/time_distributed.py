@@ -42,6 +42,11 @@ model_1d.compile(loss="mse", optimizer="rmsprop")
 history_1d = model_1d.fit(x_train_1d, y_train_1d, epochs=100, batch_size=32, verbose=0)
 # --8<-- [end:model_1d]
 
+publish.value("N", N)
+publish.value("T", T)
+publish.value("T_last", T - 1)
+publish.value("epochs", len(history_1d.history["loss"]))
+publish.value("tolerance", f"10^{{{int(np.log10(publish.TOLERANCE))}}}")
 publish.shape("x_train_1d_shape", x_train_1d)
 publish.shape("y_train_1d_shape", y_train_1d)
 publish.value("loss_1d", history_1d.history["loss"][-1], digits=6)
@@ -76,6 +81,9 @@ publish.table("prediction_1d", {
     "$\\sigma(x_t W + b)$ (numpy)": replay_1d[0, :, 0],
 })
 publish.check_replay("replay_1d", replay_1d, predicted_1d)
+first_value = new_input_1d[0, 0, 0]
+publish.value("same_input_dates", ", ".join(
+    str(t) for t in range(new_input_1d.shape[1]) if new_input_1d[0, t, 0] == first_value))
 
 # %% [markdown]
 # ## The complete example: m = 2 inputs, m' = 3 outputs
@@ -102,6 +110,9 @@ model.compile(loss="mse", optimizer="rmsprop")
 history = model.fit(x_train, y_train, epochs=100, batch_size=32, verbose=0)
 # --8<-- [end:model]
 
+publish.value("m", dim_in)
+publish.value("m_out", dim_out)
+publish.text("output_shape", f"`{model.output_shape}`")
 publish.shape("x_train_shape", x_train)
 publish.shape("y_train_shape", y_train)
 publish.value("loss", history.history["loss"][-1], digits=6)
@@ -175,6 +186,8 @@ publish.table("first_step", {
 other_input = np.random.uniform(0, 1, size=(2, 4, dim_in)).astype("float32")  # k = 2, l = 4
 other_output = keras.ops.convert_to_numpy(model(other_input))  # shape (2, 4, 3)
 # --8<-- [end:other_shape]
+publish.value("k_other", other_input.shape[0])
+publish.value("l_other", other_input.shape[1])
 publish.shape("other_input_shape", other_input)
 publish.shape("other_output_shape", other_output)
 publish.check_replay("replay_other", sigmoid(other_input @ W + b), other_output)
