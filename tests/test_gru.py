@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from conftest import page_html
-from test_lstm import (SHOWN_3, SHOWN_4, column, layer_weights, model, number, quoted_size,
-                       shape_after, sigmoid, table_with_first_cell, table_with_header_cell,
-                       text_of, vector)
+from pages import (SHOWN_3, SHOWN_4, column, model, number, quoted_size, sigmoid,
+                   table_with_first_cell, table_with_header_cell, text_of, vector)
+from test_lstm import layer_weights, shape_after
 
 SLUG = "gru"
 GATES = "zrh"  # Keras's column blocks, in order (keras/src/layers/rnn/gru.py)
@@ -114,6 +114,7 @@ def test_bias_shapes_of_the_two_formulations(default, before):
 def test_parameter_counts_match_the_formulas_and_the_weights(text, default, before):
     w, v = layer_weights(default, "GRU"), layer_weights(before, "GRU")
     m, n = w["kernel"].shape[0], w["recurrent_kernel"].shape[0]
+    assert v["bias"].shape == (3 * n,), "the reset-before model has one bias row"
     after_count, before_count = sum(a.size for a in w.values()), sum(a.size for a in v.values())
     assert after_count == 3 * n * (m + n + 2)
     assert before_count == 3 * n * (m + n + 1)
@@ -126,6 +127,7 @@ def test_parameter_counts_match_the_formulas_and_the_weights(text, default, befo
 def test_sizes_and_shapes_in_the_text_match_the_data(text, default, before):
     w, v = layer_weights(default, "GRU"), layer_weights(before, "GRU")
     m, n = w["kernel"].shape[0], w["recurrent_kernel"].shape[0]
+    assert v["bias"].shape == (3 * n,), "the reset-before model has one bias row"
     assert quoted_size(text, "m") == m and quoted_size(text, "n") == n
     assert quoted_size(text, "m'") == np.shape(default["output"])[-1]
     assert quoted_size(text, "T") == np.shape(default["input"])[1]

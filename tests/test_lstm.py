@@ -7,72 +7,17 @@ here; the page's numbers are read back from the built HTML. Nothing reuses the e
 
 from __future__ import annotations
 
-import html
 import re
 
 import numpy as np
 import pytest
 
-from conftest import load_data, page_html
+from conftest import page_html
+from pages import (SHOWN_3, SHOWN_4, column, model, number, quoted_size, sigmoid, table_with_first_cell,
+                   table_with_header_cell, text_of, vector)
 
 SLUG = "lstm"
 GATES = "ifco"  # Keras's column blocks, in order (keras/src/layers/rnn/lstm.py)
-SHOWN_3 = 0.5e-3 + 1e-6  # a number shown with 3 decimals is within this of the true value
-SHOWN_4 = 0.5e-4 + 1e-6  # ... with 4 decimals
-
-
-# --- reading the page (also used by test_gru.py) ------------------------------------------
-
-
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
-    """Every table of the page as (header cells, body rows), as visible text."""
-    found = []
-    for table in re.findall(r"<table>(.*?)</table>", page, re.S):
-        header = [text_of(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
-        body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
-        rows = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-                for row in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S)]
-        found.append((header, rows))
-    return found
-
-
-def table_with_first_cell(page: str, first_cell: str) -> tuple[list[str], list[list[str]]]:
-    """The one table that has a body row starting with ``first_cell``."""
-    matches = [(h, rows) for h, rows in tables(page) if any(r and r[0] == first_cell for r in rows)]
-    assert len(matches) == 1, f"{len(matches)} tables with a row {first_cell!r}"
-    return matches[0]
-
-
-def table_with_header_cell(page: str, cell: str) -> tuple[list[str], list[list[str]]]:
-    """The one table whose header contains a cell equal to ``cell``."""
-    matches = [(h, rows) for h, rows in tables(page) if cell in h]
-    assert len(matches) == 1, f"{len(matches)} tables with a header cell {cell!r}"
-    return matches[0]
-
-
-def column(header: list[str], rows: list[list[str]], name: str) -> list[str]:
-    return [row[header.index(name)] for row in rows]
-
-
-def number(text: str) -> float:
-    return float(text.replace("\u2212", "-"))
-
-
-def vector(text: str) -> np.ndarray:
-    """``(0.123, −0.456)`` as an array."""
-    assert text.startswith("(") and text.endswith(")"), text
-    return np.array([number(v) for v in text[1:-1].split(",")])
-
-
-def quoted_size(text: str, symbol: str) -> int:
-    """The value of ``symbol = k`` written in the page's math, e.g. ``\\(m' = 1\\)``."""
-    values = set(re.findall(r"\\\(" + re.escape(symbol) + r" = (\d+)\\\)", text))
-    assert len(values) == 1, f"{symbol}: quoted as {values or 'nothing'}"
-    return int(values.pop())
 
 
 def shape_after(text: str, words: str) -> tuple[int, ...]:
@@ -80,14 +25,6 @@ def shape_after(text: str, words: str) -> tuple[int, ...]:
     found = re.findall(r"\bthe " + re.escape(words) + r" , of shape \(([\d, ]+)\)", text)
     assert len(found) == 1, f"{words!r}: {found}"
     return tuple(int(d) for d in found[0].split(",") if d.strip())
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def model(site, slug: str, name: str) -> dict:
-    return next(m for m in load_data(site, slug)["models"] if m["name"] == name)
 
 
 def layer_weights(entry: dict, class_name: str) -> dict[str, np.ndarray]:

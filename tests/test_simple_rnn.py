@@ -13,61 +13,12 @@ import numpy as np
 import pytest
 
 from conftest import load_data, page_html
+from pages import (SHOWN_3, SHOWN_4, model, number, quoted_size, sigmoid, table_with_first_cell,
+                   table_with_header, vector)
 from test_chapters import visible_text
 
 SLUG = "simple-rnn"
-SHOWN = 0.5e-3 + 1e-6  # a number shown with 3 decimals is within this of the true value
-SHOWN_4 = 0.5e-4 + 1e-6  # ... with 4 decimals
-
-
-# --- reading the page --------------------------------------------------------------------
-
-
-def cell_text(html_fragment: str) -> str:
-    return " ".join(visible_text(html_fragment).split())
-
-
-def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
-    """Every table of the page as (header cells, body rows), as visible text."""
-    found = []
-    for table in re.findall(r"<table>(.*?)</table>", page, re.S):
-        header = [cell_text(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
-        body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
-        rows = [[cell_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-                for row in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S)]
-        found.append((header, rows))
-    return found
-
-
-def table_with_header(page: str, header: list[str]) -> list[list[str]]:
-    """The rows of the one table whose header is exactly ``header``."""
-    matches = [rows for h, rows in tables(page) if h == header]
-    assert len(matches) == 1, f"{len(matches)} tables with header {header}"
-    return matches[0]
-
-
-def table_with_first_cell(page: str, first_cell: str) -> list[list[str]]:
-    """The rows of the one table that has a row starting with ``first_cell``."""
-    matches = [rows for _, rows in tables(page) if any(r and r[0] == first_cell for r in rows)]
-    assert len(matches) == 1, f"{len(matches)} tables with a row {first_cell!r}"
-    return matches[0]
-
-
-def number(text: str) -> float:
-    return float(text.replace("\u2212", "-"))
-
-
-def vector(text: str) -> np.ndarray:
-    """``(0.123, −0.456)`` as an array."""
-    assert text.startswith("(") and text.endswith(")"), text
-    return np.array([number(v) for v in text[1:-1].split(",")])
-
-
-def quoted_size(text: str, symbol: str) -> int:
-    """The value of ``symbol = k`` written in the page's math, e.g. ``\\(m' = 2\\)``."""
-    values = set(re.findall(r"\\\(" + re.escape(symbol) + r" = (\d+)\\\)", text))
-    assert len(values) == 1, f"{symbol}: quoted as {values or 'nothing'}"
-    return int(values.pop())
+SHOWN = SHOWN_3
 
 
 def evaluate(math: str) -> int:
@@ -78,14 +29,6 @@ def evaluate(math: str) -> int:
 
 
 # --- recomputing from the data file ------------------------------------------------------
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def model(site, slug: str, name: str) -> dict:
-    return next(m for m in load_data(site, slug)["models"] if m["name"] == name)
 
 
 def weights(layer: dict) -> dict[str, np.ndarray]:
@@ -153,7 +96,7 @@ def test_step_in_detail(page, sequences, t):
     x = np.asarray(sequences["input"], dtype=np.float64)[0]
     h = states(x, rnn)
     h_prev = np.zeros_like(h[0]) if t == 0 else h[t - 1]
-    rows = table_with_first_cell(page, rf"\(x_{t} W_x\)")
+    _, rows = table_with_first_cell(page, rf"\(x_{t} W_x\)")
     labels = [r[0] for r in rows]
     assert labels == [rf"\(x_{t} W_x\)", rf"\(h_{{{t - 1}}} W_h\)", r"\(b_h\)", "sum",
                       rf"\(\class{{c-h}}{{h_{t}}} = \tanh(\text{{sum}})\)"]

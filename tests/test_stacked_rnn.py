@@ -12,9 +12,9 @@ import pytest
 
 from conftest import page_html
 from test_chapters import visible_text
-from test_simple_rnn import (SHOWN, SHOWN_4, check_parameter_table, model, number,
-                             quoted_size, sigmoid, states, table_with_first_cell,
-                             table_with_header, vector, weights)
+from pages import (SHOWN_3 as SHOWN, SHOWN_4, model, number, quoted_size, sigmoid,
+                   table_with_first_cell, table_with_header, vector)
+from test_simple_rnn import check_parameter_table, states, weights
 
 SLUG = "stacked-rnn"
 
@@ -63,7 +63,7 @@ def test_step_table_shows_both_states(page, recomputed):
 def test_second_layer_step_in_detail(page, stacked, recomputed):
     second = weights(stacked["layers"][1])
     h, h2, t = recomputed["h"], recomputed["h2"], 1
-    rows = table_with_first_cell(page, r"\(h_1 W'_x\)")
+    _, rows = table_with_first_cell(page, r"\(h_1 W'_x\)")
     assert [r[0] for r in rows] == [r"\(h_1 W'_x\)", r"\(h'_0 W'_h\)", r"\(b'_h\)", "sum",
                                     r"\(\class{c-h2}{h'_1} = \tanh(\text{sum})\)"]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
