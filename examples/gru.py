@@ -19,11 +19,6 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def vector(v, digits=3):
-    """A short vector as one table cell: (0.123, −0.456, 0.789)."""
-    return "(" + ", ".join(publish.fmt(a, digits) for a in np.ravel(v)) + ")"
-
-
 # %% [markdown]
 # ## Data and model
 #
@@ -100,15 +95,6 @@ GATES = [  # (letter in the weight names, CSS class, name, symbol of the gate's 
 ]
 
 
-def text_table(name, columns):
-    """A table of text cells, left-aligned (publish.table right-aligns, for numbers)."""
-    header = list(columns)
-    rows = list(zip(*columns.values()))
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(":--" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return publish.text(name, "\n".join(lines))
-
-
 def gate_label(k):
     letter, css, name, symbol = GATES[k]
     return f'<span class="{css}">{name} ${symbol}_t$</span>'
@@ -118,7 +104,7 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
-text_table("blocks", {
+publish.text_table("blocks", {
     "block": [str(k) for k in range(3)],
     "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(3)],
     "Python": [f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[:, {block(k)}]`"
@@ -200,16 +186,16 @@ publish.value("n_test", len(test_input))
 times = [str(t) for t in range(T)]
 publish.table("gates_table", {
     "$t$": times,
-    '<span class="c-x">$x_t$</span>': [vector(x, 1) for x in new_input[0]],
-    '<span class="c-z">$z_t$</span>': [vector(s["z"]) for s in steps],
-    '<span class="c-r">$r_t$</span>': [vector(s["r"]) for s in steps],
-    '$h_{t-1} W_{hh} + b_{hh}$': [vector(s["recurrent"]) for s in steps],
-    '<span class="c-r">$r_t$</span> $\\odot (h_{t-1} W_{hh} + b_{hh})$': [vector(s["reset"]) for s in steps],
+    '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
+    '<span class="c-z">$z_t$</span>': [publish.vector(s["z"]) for s in steps],
+    '<span class="c-r">$r_t$</span>': [publish.vector(s["r"]) for s in steps],
+    '$h_{t-1} W_{hh} + b_{hh}$': [publish.vector(s["recurrent"]) for s in steps],
+    '<span class="c-r">$r_t$</span> $\\odot (h_{t-1} W_{hh} + b_{hh})$': [publish.vector(s["reset"]) for s in steps],
 })
 publish.table("states_table", {
     "$t$": times,
-    '<span class="c-cand">$\\tilde h_t$</span>': [vector(s["h_tilde"]) for s in steps],
-    '<span class="c-h">$h_t$</span>': [vector(s["h"]) for s in steps],
+    '<span class="c-cand">$\\tilde h_t$</span>': [publish.vector(s["h_tilde"]) for s in steps],
+    '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
     '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
     '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
 })
@@ -303,7 +289,7 @@ test_before = model_before.predict(test_input, verbose=0)
 publish.check_replay("replay_before_batch",
                      np.array([gru_reset_before_replay(s) for s in test_input]), test_before)
 
-text_table("side_by_side", {
+publish.text_table("side_by_side", {
     "": ["bias", "parameters of the GRU layer", "`count_params()`", "where $r_t$ acts",
          "bias inside the reset", "default in"],
     "`reset_after=True`": [

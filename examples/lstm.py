@@ -19,11 +19,6 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def vector(v, digits=3):
-    """A short vector as one table cell: (0.123, −0.456, 0.789)."""
-    return "(" + ", ".join(publish.fmt(a, digits) for a in np.ravel(v)) + ")"
-
-
 # %% [markdown]
 # ## Data and model
 #
@@ -103,15 +98,6 @@ GATES = [  # (letter in the weight names, CSS class, name, symbol of the gate's 
 ]
 
 
-def text_table(name, columns):
-    """A table of text cells, left-aligned (publish.table right-aligns, for numbers)."""
-    header = list(columns)
-    rows = list(zip(*columns.values()))
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(":--" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return publish.text(name, "\n".join(lines))
-
-
 def gate_label(k):
     letter, css, name, symbol = GATES[k]
     return f'<span class="{css}">{name} ${symbol}_t$</span>'
@@ -121,7 +107,7 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
-text_table("blocks", {
+publish.text_table("blocks", {
     "block": [str(k) for k in range(4)],
     "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(4)],
     "Python": [f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[{block(k)}]`"
@@ -158,8 +144,8 @@ assert np.all(initial_bias[n:2 * n] == 1) and np.all(np.delete(initial_bias, np.
 publish.table("forget_bias", {
     "block": [gate_label(k) for k in range(4)],
     "slice": [f"`bias[{block(k)}]`" for k in range(4)],
-    "before training": [vector(initial_bias[k * n:(k + 1) * n], 4) for k in range(4)],
-    "after training": [vector(bias[k * n:(k + 1) * n], 4) for k in range(4)],
+    "before training": [publish.vector(initial_bias[k * n:(k + 1) * n], 4) for k in range(4)],
+    "after training": [publish.vector(bias[k * n:(k + 1) * n], 4) for k in range(4)],
 })
 
 # The untrained model, recorded so that its initial weights are in the data file.
@@ -227,11 +213,11 @@ publish.value("n_test", len(test_input))
 times = [str(t) for t in range(T)]
 publish.table("gates_table", {
     "$t$": times,
-    '<span class="c-x">$x_t$</span>': [vector(x, 1) for x in new_input[0]],
-    '<span class="c-i">$i_t$</span>': [vector(s["i"]) for s in steps],
-    '<span class="c-f">$f_t$</span>': [vector(s["f"]) for s in steps],
-    '<span class="c-cand">$\\tilde c_t$</span>': [vector(s["c_tilde"]) for s in steps],
-    '<span class="c-o">$o_t$</span>': [vector(s["o"]) for s in steps],
+    '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
+    '<span class="c-i">$i_t$</span>': [publish.vector(s["i"]) for s in steps],
+    '<span class="c-f">$f_t$</span>': [publish.vector(s["f"]) for s in steps],
+    '<span class="c-cand">$\\tilde c_t$</span>': [publish.vector(s["c_tilde"]) for s in steps],
+    '<span class="c-o">$o_t$</span>': [publish.vector(s["o"]) for s in steps],
 })
 c_abs_max = max(float(np.max(np.abs(s["c"]))) for s in steps)
 assert c_abs_max > 1  # the text says that c_t leaves (-1, 1) on this input
@@ -239,8 +225,8 @@ publish.value("c_abs_max", c_abs_max)
 publish.value("sigmoid_one", sigmoid(1.0))
 publish.table("states_table", {
     "$t$": times,
-    '<span class="c-cell">$c_t$</span>': [vector(s["c"]) for s in steps],
-    '<span class="c-h">$h_t$</span>': [vector(s["h"]) for s in steps],
+    '<span class="c-cell">$c_t$</span>': [publish.vector(s["c"]) for s in steps],
+    '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
     '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
     '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
     "target rule": list(sigmoid(2 * np.cumsum(new_input[0, :, 0] - new_input[0, :, 1]))),

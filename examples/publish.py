@@ -55,8 +55,15 @@ def fmt(x: float, digits: int = DIGITS) -> str:
     return s.replace("-", "\u2212")
 
 
-def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(":--" if i == 0 else "--:" for i in range(len(header))) + "|"]
+def vector(v, digits: int = 3) -> str:
+    """A row vector as the tables show it in one cell: ``(0.123, −0.456, ...)``."""
+    return "(" + ", ".join(fmt(x, digits) for x in np.ravel(v)) + ")"
+
+
+def _markdown_table(header: list[str], rows: list[list[str]], numeric: bool = True) -> str:
+    """A Markdown table; numeric tables right-align every column but the first."""
+    align = [":--" if i == 0 or not numeric else "--:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -83,6 +90,15 @@ def table(name: str, columns: dict[str, list], digits: int = DIGITS) -> str:
         raise ValueError(f"table {name!r}: columns have different lengths {sorted(lengths)}")
     cells = [[v if isinstance(v, str) else fmt(v, digits) for v in col] for col in columns.values()]
     return _publish(name, _markdown_table(header, [list(r) for r in zip(*cells)]))
+
+
+def text_table(name: str, columns: dict[str, list[str]]) -> str:
+    """Publish a table of text cells (labels, formulas, vectors), every column left-aligned."""
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"table {name!r}: columns have different lengths {sorted(lengths)}")
+    return _publish(name, _markdown_table(list(columns), [list(r) for r in zip(*columns.values())],
+                                          numeric=False))
 
 
 def matrix(name: str, array, row_labels: list[str], col_labels: list[str], corner: str = "",

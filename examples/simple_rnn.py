@@ -22,11 +22,6 @@ def sigmoid(z):
 # --8<-- [end:sigmoid]
 
 
-def vector(v, digits=3):
-    """A row vector as the tables show it: (0.123, −0.456, ...)."""
-    return "(" + ", ".join(publish.fmt(x, digits) for x in v) + ")"
-
-
 # %% [markdown]
 # ## Toy data whose targets depend on the past
 #
@@ -154,9 +149,9 @@ publish.check_replay("replay_h", h[np.newaxis], h_keras)
 
 publish.table("steps", {
     "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': [vector(v, 1) for v in new_input[0]],
-    '<span class="c-h">$h_t$</span>': [vector(v) for v in h],
-    '<span class="c-y">$y_t$</span>': [vector(v) for v in y],
+    '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
+    '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
+    '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
 })
 
 
@@ -180,8 +175,8 @@ for t in (0, 1):
     detail, rows = step_detail(t)
     publish.matrix(f"step_{t}", detail, row_labels=rows, col_labels=[f"unit {j + 1}" for j in range(n)])
     publish.check_replay(f"step_{t}_vs_replay", detail[-1], h[t])
-    publish.value(f"x_{t}", vector(new_input[0, t], 1))
-publish.value("h_0", vector(h[0]))
+    publish.value(f"x_{t}", publish.vector(new_input[0, t], 1))
+publish.value("h_0", publish.vector(h[0]))
 
 # %% [markdown]
 # ## return_sequences=False: only the last step comes out
@@ -212,6 +207,6 @@ publish.value("last_params", last_model.count_params())
 publish.table("last_step", {
     "": [f"sequence model, row $t = {T - 1}$ of the table above",
          "`last_model`, its only output"],
-    f'<span class="c-h">$h_{{{T - 1}}}$</span>': [vector(h_keras[0, -1]), vector(last_h[0])],
-    f'<span class="c-y">$y_{{{T - 1}}}$</span>': [vector(predicted[0, -1]), vector(last_predicted[0])],
+    f'<span class="c-h">$h_{{{T - 1}}}$</span>': [publish.vector(h_keras[0, -1]), publish.vector(last_h[0])],
+    f'<span class="c-y">$y_{{{T - 1}}}$</span>': [publish.vector(predicted[0, -1]), publish.vector(last_predicted[0])],
 })

@@ -24,11 +24,6 @@ def sigmoid(z):
 # --8<-- [end:sigmoid]
 
 
-def vector(v, digits=3):
-    """A row vector as the tables show it: (0.123, −0.456, ...)."""
-    return "(" + ", ".join(publish.fmt(x, digits) for x in v) + ")"
-
-
 # %% [markdown]
 # ## Toy data whose targets depend on the past (the data of Part B)
 #
@@ -201,10 +196,10 @@ publish.check_replay("replay_h2", h2[np.newaxis], h2_keras)
 
 publish.table("steps", {
     "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': [vector(v, 1) for v in new_input[0]],
-    '<span class="c-h">$h_t$</span>': [vector(v) for v in h],
-    '<span class="c-h2">$h\'_t$</span>': [vector(v) for v in h2],
-    '<span class="c-y">$y_t$</span>': [vector(v) for v in y],
+    '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
+    '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
+    '<span class="c-h2">$h\'_t$</span>': [publish.vector(v) for v in h2],
+    '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
 })
 
 # %% [markdown]
@@ -223,5 +218,5 @@ publish.matrix("step_1", detail,
                            "$\\class{c-h2}{h'_%d} = \\tanh(\\text{sum})$" % t],
                col_labels=[f"unit {j + 1}" for j in range(n2)])
 publish.check_replay("step_1_vs_replay", detail[-1], h2[t])
-publish.value("h_1", vector(h[t]))
-publish.value("h2_0", vector(h2[t - 1]))
+publish.value("h_1", publish.vector(h[t]))
+publish.value("h2_0", publish.vector(h2[t - 1]))
