@@ -7,9 +7,10 @@ Listed under ``hooks:`` in ``mkdocs.yml``. A chapter names its example in its fr
     ---
 
 and includes what the example published with ``{{ name }}`` (``{{ versions.keras }}`` works on
-every page). For each example the build also publishes ``data/<slug>.json`` (the reader data)
-and ``notebooks/<slug>.ipynb`` (the executed script, rendered by mkdocs-jupyter). The site's own
-MathJax is copied from the ``django-static-mathjax`` package to ``assets/mathjax/``.
+every page). For each example the build also publishes ``data/<slug>.json`` (the reader data,
+also as the script ``data/<slug>.js`` for the step-through panel) and ``notebooks/<slug>.ipynb``
+(the executed script, rendered by mkdocs-jupyter). The site's own MathJax is copied from the
+``django-static-mathjax`` package to ``assets/mathjax/``.
 
 ``mkdocs build`` stops on any error with a message naming the file and line. ``mkdocs serve``
 keeps running and shows the error in place of the page, until the next save fixes it.
@@ -17,6 +18,7 @@ keeps running and shows the error in place of the page, until the next save fixe
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -100,6 +102,9 @@ def on_files(files: Files, config) -> Files:
         log.error(message)
     for result in results.values():
         files.append(File.generated(config, f"data/{result.slug}.json", abs_src_path=str(result.data_file)))
+        # The same data as a classic script, for the step-through panel (docs/javascripts/stepper.js):
+        # a page opened from file:// may load a script but not fetch() a JSON file.
+        files.append(File.generated(config, f"data/{result.slug}.js", content=data_script(result)))
         # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
         files.append(File(f"notebooks/{result.slug}.ipynb", src_dir=str(result.entry),
                           dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
@@ -108,6 +113,13 @@ def on_files(files: Files, config) -> Files:
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
     files.append(File.generated(config, MATHJAX_SCRIPT, abs_src_path=str(es5 / Path(MATHJAX_SCRIPT).name)))
     return files
+
+
+def data_script(result: Result) -> str:
+    """``data/<slug>.json`` wrapped as a script that stores it in ``window.RNN_DATA[slug]``."""
+    data = result.data_file.read_text(encoding="utf-8").strip()
+    return ("window.RNN_DATA = window.RNN_DATA || {};\n"
+            f"window.RNN_DATA[{json.dumps(result.slug)}] = {data};\n")
 
 
 def _versions() -> dict[str, str]:
@@ -164,7 +176,8 @@ def on_post_build(config) -> None:
     """The hosted site offers the offline copy as a zip (not under ``mkdocs serve``)."""
     if _state["serving"] or os.environ.get("OFFLINE", "false").lower() == "true":
         return
-    from sitebuild.offline import ZIP_NAME, build_zip
+    from sitebuild.offline import ZIP_NAME, build_zip, zip_key
 
-    build_zip(Path(config.site_dir) / "download" / ZIP_NAME)
-    log.info(f"offline copy: download/{ZIP_NAME}")
+    key = zip_key([result.entry for result in _state["results"].values()])
+    built = build_zip(Path(config.site_dir) / "download" / ZIP_NAME, key)
+    log.info(f"offline copy: download/{ZIP_NAME} ({'built' if built else 'cached'})")

@@ -6,11 +6,14 @@ builds the site with Material's ``offline`` plugin (``OFFLINE=true``: plain ``.h
 the search index inlined as a script, the search worker shim served by the site) into
 ``site-offline/`` and zips it as ``site-offline.zip`` (``make offline``). The hosted build
 calls ``build_zip`` after it is written, so that the hosted site can offer the zip as
-``download/rnn-with-keras-offline.zip``.
+``download/rnn-with-keras-offline.zip``. The zip is cached in ``.cache/offline/`` under a key
+of everything the build reads (the sources, the examples' cache entries, the packages'
+versions), so that an unchanged rebuild does not build the offline copy again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,6 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ZIP_NAME = "rnn-with-keras-offline.zip"
 FOLDER_IN_ZIP = "rnn-with-keras"
+CACHE_DIR = REPO / ".cache" / "offline"
+SOURCES = ["mkdocs.yml", "docs", "overrides", "sitebuild"]
+PACKAGES = ["mkdocs", "mkdocs-material", "mkdocs-jupyter", "pymdown-extensions", "django-static-mathjax"]
 
 
 def build(site_dir: Path) -> None:
@@ -44,10 +50,41 @@ def zip_folder(folder: Path, archive: Path) -> None:
     os.replace(partial, archive)
 
 
-def build_zip(archive: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        build(Path(tmp) / "site")
-        zip_folder(Path(tmp) / "site", archive)
+def zip_key(example_entries: list[Path]) -> str:
+    """A hash of what the offline copy is made of; the examples through their cache entries,
+    whose names are themselves content keys."""
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    for source in SOURCES:
+        root = REPO / source
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for entry in sorted(e.name for e in example_entries):
+        digest.update(entry.encode() + b"\0")
+    for package in PACKAGES:
+        digest.update(f"{package}=={metadata.version(package)}".encode() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def build_zip(archive: Path, key: str | None = None) -> bool:
+    """Write the offline zip to ``archive``; with a ``key``, reuse the cached zip of that key.
+    Returns whether the offline copy was built."""
+    cached = CACHE_DIR / f"{key}.zip" if key else None
+    built = not (cached and cached.is_file())
+    if built:
+        with tempfile.TemporaryDirectory() as tmp:
+            build(Path(tmp) / "site")
+            zip_folder(Path(tmp) / "site", cached or archive)
+        if cached:
+            for old in CACHE_DIR.glob("*.zip"):
+                if old != cached:
+                    old.unlink(missing_ok=True)
+    if cached:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, archive)
+    return built
 
 
 def main(argv: list[str]) -> int:

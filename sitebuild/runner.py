@@ -187,6 +187,12 @@ def _prune(cache_dir: Path, keep: list[Path]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -225,7 +231,10 @@ def run_examples(scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | N
     entries = {s: cache_dir / f"{s.stem}--{cache_key(s, versions)}" for s in scripts}
     results = {s: Result(s, e, ran=False, seconds=0.0) for s, e in entries.items()
                if (e / "data.json").is_file()}
-    todo = [s for s in scripts if s not in results]
+    # Longest first (by the last run's time), so that the slowest example does not start last.
+    durations_file = cache_dir / "durations.json"
+    durations = json.loads(durations_file.read_text()) if durations_file.is_file() else {}
+    todo = sorted((s for s in scripts if s not in results), key=lambda s: -durations.get(s.stem, 0.0))
     errors: list[ExampleError] = []
     if todo:
         log(f"examples: running {len(todo)} of {len(scripts)} "
@@ -240,6 +249,8 @@ def run_examples(scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | N
     for script in scripts:
         if script in results:
             log(results[script].log_line())
+    durations.update({r.script.stem: round(r.seconds, 1) for r in results.values() if r.ran})
+    _write_atomically(durations_file, json.dumps(durations, indent=1, sort_keys=True))
     _prune(cache_dir, [r.entry for r in results.values()])
     ran = sum(r.ran for r in results.values())
     log(f"examples: {ran} ran, {len(results) - ran} cached, {len(errors)} failed "
