@@ -12,9 +12,16 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The browser: $CHROMIUM if set, else Debian's chromium, else Playwright's own download
+# (`python -m playwright install chromium`, as the GitHub workflow does).
+CHROMIUM = os.environ.get("CHROMIUM") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def launch(playwright):
+    """Headless Chromium, with the flags this workplace's closed network needs."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @contextmanager

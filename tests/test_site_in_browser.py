@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import (CHROMIUM, CHROMIUM_ARGS, Visit, accessibility_problems, all_problems,
-                     contrast, serve)
+from browser import Visit, accessibility_problems, all_problems, contrast, launch, serve
 from conftest import REPO, site_pages
 
 PAGES = site_pages()
@@ -25,7 +24,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
