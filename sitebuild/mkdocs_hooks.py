@@ -32,7 +32,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sitebuild.runner import REPO, Result, display, latest_results, run_examples  # noqa: E402
+from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.examples")
 
@@ -178,6 +178,11 @@ def on_post_build(config) -> None:
         return
     from sitebuild.offline import ZIP_NAME, build_zip, zip_key
 
-    key = zip_key([result.entry for result in _state["results"].values()])
-    built = build_zip(Path(config.site_dir) / "download" / ZIP_NAME, key)
+    config_file = Path(config.config_file_path)
+    sources = [config_file, Path(config.docs_dir), Path(__file__).parent]
+    if config.theme.custom_dir:
+        sources.append(Path(config.theme.custom_dir))
+    key = zip_key(sources, [result.entry for result in _state["results"].values()])
+    built = build_zip(Path(config.site_dir) / "download" / ZIP_NAME, config_file, key,
+                      cache_dir=CACHE_DIR.parent / "offline")
     log.info(f"offline copy: download/{ZIP_NAME} ({'built' if built else 'cached'})")

@@ -25,16 +25,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ZIP_NAME = "rnn-with-keras-offline.zip"
 FOLDER_IN_ZIP = "rnn-with-keras"
-CACHE_DIR = REPO / ".cache" / "offline"
-SOURCES = ["mkdocs.yml", "docs", "overrides", "sitebuild"]
+CONFIG = REPO / "mkdocs.yml"
 PACKAGES = ["mkdocs", "mkdocs-material", "mkdocs-jupyter", "pymdown-extensions", "django-static-mathjax"]
 
 
-def build(site_dir: Path) -> None:
+def build(site_dir: Path, config_file: Path = CONFIG) -> None:
     """``mkdocs build`` of the offline copy into ``site_dir`` (examples come from the cache)."""
     env = {**os.environ, "OFFLINE": "true", "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site_dir)],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file),
+                           "-d", str(site_dir)], cwd=config_file.parent, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the offline build failed:\n{proc.stdout}{proc.stderr}")
 
@@ -50,17 +49,17 @@ def zip_folder(folder: Path, archive: Path) -> None:
     os.replace(partial, archive)
 
 
-def zip_key(example_entries: list[Path]) -> str:
-    """A hash of what the offline copy is made of; the examples through their cache entries,
-    whose names are themselves content keys."""
+def zip_key(sources: list[Path], example_entries: list[Path]) -> str:
+    """A hash of what the offline copy is made of: the given files and folders (the config,
+    the docs, the theme overrides, the build code), the examples through their cache entries
+    (whose names are content keys), and the packages' versions."""
     from importlib import metadata
 
     digest = hashlib.sha256()
-    for source in SOURCES:
-        root = REPO / source
+    for root in sources:
         for path in sorted([root] if root.is_file() else root.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+                digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     for entry in sorted(e.name for e in example_entries):
         digest.update(entry.encode() + b"\0")
     for package in PACKAGES:
@@ -68,17 +67,20 @@ def zip_key(example_entries: list[Path]) -> str:
     return digest.hexdigest()[:20]
 
 
-def build_zip(archive: Path, key: str | None = None) -> bool:
-    """Write the offline zip to ``archive``; with a ``key``, reuse the cached zip of that key.
-    Returns whether the offline copy was built."""
-    cached = CACHE_DIR / f"{key}.zip" if key else None
+def build_zip(archive: Path, config_file: Path = CONFIG, key: str | None = None,
+              cache_dir: Path | None = None) -> bool:
+    """Write the offline zip of the site of ``config_file`` to ``archive``. With a ``key``,
+    reuse the zip cached under that key in ``cache_dir``. Returns whether it was built."""
+    cached = Path(cache_dir) / f"{key}.zip" if key and cache_dir else None
     built = not (cached and cached.is_file())
     if built:
         with tempfile.TemporaryDirectory() as tmp:
-            build(Path(tmp) / "site")
+            build(Path(tmp) / "site", config_file)
+            if cached:
+                cached.parent.mkdir(parents=True, exist_ok=True)
             zip_folder(Path(tmp) / "site", cached or archive)
         if cached:
-            for old in CACHE_DIR.glob("*.zip"):
+            for old in cached.parent.glob("*.zip"):
                 if old != cached:
                     old.unlink(missing_ok=True)
     if cached:
