@@ -41,7 +41,7 @@ def build(site_dir: Path, config_file: Path = CONFIG) -> None:
 def zip_folder(folder: Path, archive: Path) -> None:
     """Zip ``folder`` as ``FOLDER_IN_ZIP/...``, written atomically."""
     archive.parent.mkdir(parents=True, exist_ok=True)
-    partial = archive.with_name(archive.name + ".partial")
+    partial = archive.with_name(f".tmp-{archive.name}-{os.getpid()}")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
@@ -70,23 +70,29 @@ def zip_key(sources: list[Path], example_entries: list[Path]) -> str:
 def build_zip(archive: Path, config_file: Path = CONFIG, key: str | None = None,
               cache_dir: Path | None = None) -> bool:
     """Write the offline zip of the site of ``config_file`` to ``archive``. With a ``key``,
-    reuse the zip cached under that key in ``cache_dir``. Returns whether it was built."""
+    reuse the zip cached under that key in ``cache_dir``. Returns whether it was built.
+    Builds running side by side may share the cache: every write is atomic, and a cached zip
+    that disappears meanwhile is built again."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
     cached = Path(cache_dir) / f"{key}.zip" if key and cache_dir else None
-    built = not (cached and cached.is_file())
-    if built:
-        with tempfile.TemporaryDirectory() as tmp:
-            build(Path(tmp) / "site", config_file)
-            if cached:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-            zip_folder(Path(tmp) / "site", cached or archive)
-        if cached:
-            for old in cached.parent.glob("*.zip"):
-                if old != cached:
-                    old.unlink(missing_ok=True)
     if cached:
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cached, archive)
-    return built
+        try:
+            shutil.copyfile(cached, archive)
+            return False
+        except FileNotFoundError:
+            pass
+    with tempfile.TemporaryDirectory() as tmp:
+        build(Path(tmp) / "site", config_file)
+        zip_folder(Path(tmp) / "site", archive)
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".tmp-{cached.name}-{os.getpid()}")
+        shutil.copyfile(archive, partial)
+        os.replace(partial, cached)
+        for old in cached.parent.glob("*.zip"):
+            if old != cached:
+                old.unlink(missing_ok=True)
+    return True
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,10 @@
 // Regions that scroll sideways must be keyboard-focusable, so that keyboard users can scroll
-// them too (axe rule scrollable-region-focusable): Material's table wrappers, and code blocks
-// (Material marks overflowing code blocks itself when served, but not when opened from disk).
+// them too (axe rule scrollable-region-focusable): Material's table wrappers, code blocks
+// (Material marks overflowing ones itself when served, but not when opened from disk), and the
+// tables of the notebook pages' outputs.
 function focusableScrollRegions() {
-  for (const region of document.querySelectorAll(".md-typeset__scrollwrap, pre > code")) {
+  const regions = ".md-typeset__scrollwrap, pre > code, .jp-RenderedMarkdown table";
+  for (const region of document.querySelectorAll(regions)) {
     if (region.matches(".md-typeset__scrollwrap") || region.scrollWidth > region.clientWidth) {
       region.tabIndex = 0;
     }
