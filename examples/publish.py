@@ -173,27 +173,65 @@ def _nested(a) -> list:
     return np.asarray(a).tolist()
 
 
-def model(name: str, keras_model, inputs) -> np.ndarray:
+def _layer_entry(model_name: str, layer) -> dict:
+    """A layer as the data file records it: class, config and weights by variable name. A
+    ``Bidirectional`` layer records its two layers, each in this form, as ``forward`` and
+    ``backward`` (their weights have the same names)."""
+    if type(layer).__name__ == "Bidirectional":
+        return {"class_name": "Bidirectional", "config": layer.get_config(), "weights": {},
+                "forward": _layer_entry(model_name, layer.forward_layer),
+                "backward": _layer_entry(model_name, layer.backward_layer)}
+    weights = {}
+    for variable in layer.weights:
+        if variable.name in weights:
+            raise ValueError(f"model {model_name!r}: layer {layer.name} has two weights "
+                             f"named {variable.name!r}")
+        weights[variable.name] = _nested(variable.numpy())
+    return {"class_name": type(layer).__name__, "config": layer.get_config(), "weights": weights}
+
+
+def _outputs(output):
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    return _nested(outputs[0]) if len(outputs) == 1 else [_nested(o) for o in outputs]
+
+
+def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None):
     """Record ``keras_model`` for the chapter's data file; return ``keras_model.predict(inputs)``.
 
     The entry holds every layer's class, config and weights (by variable name), the input and
     the prediction, so that a reader can replay the model without Keras.
+
+    ``initial_state``: for a model that takes the initial states of its recurrent layer as
+    extra inputs (``layer(x, initial_state=[h0, ...])``, the states being ``keras.Input``
+    too): the state arrays, passed to ``predict`` after ``inputs`` and recorded as
+    ``"initial_state"``.
+
+    ``next_inputs``: for a stateful model, the inputs of the calls that follow the first one,
+    predicted in turn, so that the states carry over; recorded with their predictions as
+    ``"next_inputs"`` and ``"next_outputs"``. The states must be zero before the first call
+    (``reset_state()``). Returns the list of the predictions of all the calls.
     """
     inputs = np.asarray(inputs, dtype=np.float32)
-    output = keras_model.predict(inputs, verbose=0)
-    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
-    layers = []
+    entry = {"name": name, "layers": [_layer_entry(name, layer) for layer in keras_model.layers],
+             "input": _nested(inputs)}
+    if initial_state is not None:
+        initial_state = [np.asarray(s, dtype=np.float32) for s in initial_state]
+        entry["initial_state"] = [_nested(s) for s in initial_state]
     for layer in keras_model.layers:
-        weights = {}
-        for variable in layer.weights:
-            if variable.name in weights:
-                raise ValueError(f"model {name!r}: layer {layer.name} has two weights "
-                                 f"named {variable.name!r}")
-            weights[variable.name] = _nested(variable.numpy())
-        layers.append({"class_name": type(layer).__name__, "config": layer.get_config(),
-                       "weights": weights})
-    _models.append({"name": name, "layers": layers, "input": _nested(inputs),
-                    "output": _nested(outputs[0]) if len(outputs) == 1 else [_nested(o) for o in outputs]})
+        states = getattr(layer, "states", None) if getattr(layer, "stateful", False) else None
+        if any(np.any(s.numpy()) for s in states or []):
+            raise ValueError(f"model {name!r}: the states of {layer.name} are not zero; call "
+                             f"its reset_state() before recording the model")
+    output = keras_model.predict(inputs if initial_state is None else [inputs, *initial_state],
+                                 verbose=0)
+    entry["output"] = _outputs(output)
+    if next_inputs is not None:
+        next_inputs = [np.asarray(x, dtype=np.float32) for x in next_inputs]
+        next_outputs = [keras_model.predict(x, verbose=0) for x in next_inputs]
+        entry["next_inputs"] = [_nested(x) for x in next_inputs]
+        entry["next_outputs"] = [_outputs(o) for o in next_outputs]
+        output = [output, *next_outputs]
+    _models.append(entry)
     return output
 
 

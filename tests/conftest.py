@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-CHAPTERS = ["time-distributed", "simple-rnn", "stacked-rnn", "lstm", "gru"]
+CHAPTERS = ["time-distributed", "simple-rnn", "stacked-rnn", "lstm", "gru", "layer-options"]
 
 
 def chapters_present() -> list[str]:
