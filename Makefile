@@ -35,9 +35,11 @@ chapter: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
-## bench: time cold, warm and bare builds against mkdocs-jupyter's execution
+## bench: time cold, warm and bare builds against mkdocs-jupyter's execution, and the
+## step-through panel's update at T = 500 (both run; either missing its target fails)
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/build_times.py
+	$(BIN)/python benchmarks/build_times.py; status=$$?; \
+	$(BIN)/python benchmarks/stepper_update.py && exit $$status
 
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:

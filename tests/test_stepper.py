@@ -1,0 +1,465 @@
+"""The "Step through it yourself" panel and ``window.rnnCompute``, in headless Chromium.
+
+Every expectation is computed here, independently of the page's JavaScript: from the Keras
+output stored in the data files, from the numpy replay (``tests/replay.py``), or from the gate
+equations written below in numpy with Keras's documented gate orders (LSTM i, f, c, o; GRU
+z, r, h). The panel is checked hosted and from the offline copy (file://), with every other
+host blocked and any console error failing the test.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from browser import Visit, accessibility_problems, launch, serve
+from conftest import load_data
+from replay import replay
+
+RECURRENT = ["simple-rnn", "stacked-rnn", "lstm", "gru"]
+TOLERANCE = 1e-5
+PANEL = ".rnn-stepper[data-stepper-state=ready]"
+
+
+# --- fixtures (as in test_site_in_browser.py) -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def hosted(site, site_url):
+    with serve(site, port=int(site_url.rstrip("/").rsplit(":", 1)[1])) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def offline(site, tmp_path_factory) -> Path:
+    archive = site / "download" / "rnn-with-keras-offline.zip"
+    into = tmp_path_factory.mktemp("offline-stepper")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(into)
+    return into / "rnn-with-keras"
+
+
+def open_page(browser, url: str, scheme: str = "light", viewport=None) -> Visit:
+    context = browser.new_context(color_scheme=scheme, viewport=viewport or {"width": 1280, "height": 900})
+    return Visit(context, url)
+
+
+def open_panel(browser, url: str, **kwargs) -> Visit:
+    visit = open_page(browser, url, **kwargs)
+    visit.page.wait_for_selector(PANEL, timeout=15000)
+    return visit
+
+
+def close(visit: Visit) -> list[str]:
+    """Close the page; the console errors and outside requests it had."""
+    problems = [f"console error: {e}" for e in visit.errors] + [f"request to another host: {u}" for u in visit.blocked]
+    visit.page.context.close()
+    return problems
+
+
+# --- independent expectations ---------------------------------------------------------------
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+ACT = {"sigmoid": sigmoid, "tanh": np.tanh, "linear": lambda z: z, "relu": lambda z: np.maximum(z, 0),
+       "hard_sigmoid": lambda z: np.clip(z / 6 + 0.5, 0, 1)}
+
+
+def fmt(x: float) -> str:
+    """As the site prints numbers: 4 decimals, a true minus sign, no -0.0000."""
+    s = f"{x:.4f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", "\u2212")
+
+
+def layer_steps(layer: dict, xs: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """One recurrent layer over one sequence xs (T, m): every gate and state at every step,
+    with the weights cut by Keras's documented gate order, and the outputs h (T, n)."""
+    cls, config, w = layer["class_name"], layer["config"], layer["weights"]
+    kernel, recurrent = np.array(w["kernel"]), np.array(w["recurrent_kernel"])
+    n = recurrent.shape[0]
+    act, rec = ACT[config["activation"]], ACT.get(config.get("recurrent_activation"))
+    h, c, steps = np.zeros(n), np.zeros(n), []
+    for x in xs:
+        if cls == "SimpleRNN":
+            h = act(x @ kernel + h @ recurrent + np.array(w["bias"]))
+            steps.append({"h": h})
+        elif cls == "LSTM":
+            b = np.array(w["bias"])
+            gate = lambda k: x @ kernel[:, k * n:(k + 1) * n] + h @ recurrent[:, k * n:(k + 1) * n] + b[k * n:(k + 1) * n]
+            i, f, cand, o = rec(gate(0)), rec(gate(1)), act(gate(2)), rec(gate(3))
+            c = f * c + i * cand
+            h = o * act(c)
+            steps.append({"i": i, "f": f, "cand": cand, "o": o, "c": c, "h": h})
+        elif cls == "GRU":
+            b = np.array(w["bias"])
+            b_x, b_h = (b[0], b[1]) if config.get("reset_after", True) else (b, np.zeros(3 * n))
+            Wx = lambda k: kernel[:, k * n:(k + 1) * n]
+            Wh = lambda k: recurrent[:, k * n:(k + 1) * n]
+            bx = lambda k: b_x[k * n:(k + 1) * n]
+            bh = lambda k: b_h[k * n:(k + 1) * n]
+            z = rec(x @ Wx(0) + bx(0) + h @ Wh(0) + bh(0))
+            r = rec(x @ Wx(1) + bx(1) + h @ Wh(1) + bh(1))
+            if config.get("reset_after", True):
+                cand = act(x @ Wx(2) + bx(2) + r * (h @ Wh(2) + bh(2)))
+            else:
+                cand = act(x @ Wx(2) + bx(2) + (r * h) @ Wh(2))
+            h = z * h + (1 - z) * cand
+            steps.append({"z": z, "r": r, "cand": cand, "h": h})
+        else:
+            raise NotImplementedError(cls)
+    return steps, np.array([s["h"] for s in steps])
+
+
+def expected_run(model: dict, xs: np.ndarray) -> tuple[list[list[dict]], np.ndarray]:
+    """(the steps of each recurrent layer, the output y (T, m')) of a sequence model."""
+    value, traces = np.asarray(xs, dtype=np.float64), []
+    for layer in model["layers"]:
+        if layer["class_name"] in ("SimpleRNN", "LSTM", "GRU"):
+            steps, value = layer_steps(layer, value)
+            traces.append(steps)
+        elif layer["class_name"] in ("Dense", "TimeDistributed"):
+            config = layer["config"]["layer"]["config"] if layer["class_name"] == "TimeDistributed" else layer["config"]
+            value = ACT[config["activation"]](value @ np.array(layer["weights"]["kernel"])
+                                              + np.array(layer["weights"]["bias"]))
+    return traces, value
+
+
+def returns_state(model: dict) -> bool:
+    return bool(model["layers"][-1]["config"].get("return_state"))
+
+
+def array_diff(got, expected) -> float:
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, f"shape {got.shape}, expected {expected.shape}"
+    return float(np.max(np.abs(got - expected)))
+
+
+def max_diff(model: dict, got, expected) -> float:
+    """Largest absolute difference; shapes (and the list of a return_state model) must match."""
+    if returns_state(model):
+        assert isinstance(got, list) and len(got) == len(expected), "return_state: a list [output, *states]"
+        return max(array_diff(g, e) for g, e in zip(got, expected))
+    return array_diff(got, expected)
+
+
+def compute(page, slug: str, name: str, x) -> object:
+    return page.evaluate("([slug, name, x]) => window.rnnCompute(slug, name, x)", [slug, name, x])
+
+
+def random_inputs(model: dict, seed: int, count: int = 3) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    m = np.asarray(model["input"]).shape[-1]
+    shapes = [(int(rng.integers(1, 4)), int(rng.integers(1, 13)), m) for _ in range(count)]
+    # float32 values, as model.predict reads them (rnnCompute rounds its input to float32 too)
+    return [rng.uniform(-2, 2, size=shape).astype(np.float32).astype(np.float64) for shape in shapes]
+
+
+# --- rnnCompute -----------------------------------------------------------------------------
+
+def check_every_model(page, site: Path, slug: str, random: bool) -> list[str]:
+    data, problems = load_data(site, slug), []
+    for index, model in enumerate(data["models"]):
+        diff = max_diff(model, compute(page, slug, model["name"], model["input"]), model["output"])
+        if diff > TOLERANCE:
+            problems.append(f"{slug}/{model['name']}: {diff:.2e} from model.predict on the page's input")
+        if not random:
+            continue
+        for x in random_inputs(model, seed=1000 * RECURRENT.index(slug) + index):
+            expected = replay({**model, "input": x.tolist()})
+            diff = max_diff(model, compute(page, slug, model["name"], x.tolist()), expected)
+            if diff > TOLERANCE:
+                problems.append(f"{slug}/{model['name']}: {diff:.2e} from the replay on an input of shape {x.shape}")
+    return problems
+
+
+@pytest.mark.parametrize("slug", RECURRENT)
+def test_rnncompute_reproduces_keras_and_the_replay_hosted(browser, hosted, site, slug):
+    names = [m["name"] for m in load_data(site, slug)["models"]]
+    expected_models = {"simple-rnn": {"simple_rnn_sequences", "simple_rnn_last_step"}, "stacked-rnn": {"stacked_rnn"},
+                       "lstm": {"lstm", "lstm_return_state", "lstm_hard_sigmoid"},
+                       "gru": {"gru", "gru_reset_before"}}[slug]
+    assert expected_models <= set(names), f"{slug}: models {names}"
+    visit = open_page(browser, f"{hosted}{slug}/")
+    problems = check_every_model(visit.page, site, slug, random=True)
+    problems += close(visit)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("slug", RECURRENT)
+def test_rnncompute_works_from_the_offline_copy(browser, offline, site, slug):
+    visit = open_page(browser, (offline / f"{slug}.html").as_uri())
+    problems = check_every_model(visit.page, site, slug, random=False)
+    visit.page.wait_for_selector(PANEL, timeout=15000)  # the panel starts from file:// too
+    problems += close(visit)
+    assert not problems, "\n".join(problems)
+
+
+def test_rnncompute_rejects_a_wrong_input_clearly(browser, hosted):
+    visit = open_page(browser, f"{hosted}lstm/")
+    message = visit.page.evaluate("""() => rnnCompute('lstm', 'lstm', [[[1, 2, 3]]]).then(
+        () => 'no error', e => e.message)""")
+    missing = visit.page.evaluate("() => rnnCompute('lstm', 'nope', [[[1, 2]]]).then(() => 'no error', e => e.message)")
+    problems = close(visit)
+    assert "m = 2" in message, message
+    assert "no model 'nope'" in missing and "lstm_return_state" in missing, missing
+    assert not problems, problems
+
+
+# --- the panel ------------------------------------------------------------------------------
+
+def panel_model(page, site: Path) -> tuple[str, dict]:
+    slug, name = page.eval_on_selector(PANEL, "e => [e.dataset.slug, e.dataset.model]")
+    model = next(m for m in load_data(site, slug)["models"] if m["name"] == name)
+    return slug, model
+
+
+def shown_y(page) -> list[list[str]]:
+    return page.eval_on_selector_all(
+        ".rnn-stepper tbody tr[data-t]", "rows => rows.map(r => [...r.querySelectorAll('td.rnn-stepper__y')].map(c => c.textContent))")
+
+
+def chart_points(page) -> list[list[tuple[float, float]]]:
+    """The (x, y) pixel coordinates of each output line of the chart."""
+    paths = page.eval_on_selector_all(".rnn-stepper__svg path.rnn-stepper__line", "ps => ps.map(p => p.getAttribute('d'))")
+    lines = []
+    for d in paths:
+        points = [p.strip().split() for p in d.replace("M", "L").split("L") if p.strip()]
+        lines.append([(float(x), float(y)) for x, y in points])
+    return lines
+
+
+def assert_chart_draws(page, y: np.ndarray) -> None:
+    """Each line's heights are an affine image of the expected y (one scale for all lines),
+    and its x positions are evenly spaced in t."""
+    lines = chart_points(page)
+    assert len(lines) == y.shape[1], f"{len(lines)} lines for {y.shape[1]} output units"
+    heights = np.array([[p[1] for p in line] for line in lines]).T  # (T, m')
+    xs = np.array([p[0] for p in lines[0]])
+    assert np.allclose(np.diff(xs), np.diff(xs)[0], atol=0.11), "t is not evenly spaced on the chart"
+    slope, offset = np.polyfit(y.ravel(), heights.ravel(), 1)
+    assert slope < 0, "larger y must be drawn higher"
+    residual = np.max(np.abs(slope * y + offset - heights))
+    assert residual < 0.11, f"the chart does not draw y (residual {residual:.2f} px)"
+
+
+def assert_grid_shows(page, y: np.ndarray) -> None:
+    assert shown_y(page) == [[fmt(v) for v in row] for row in y]
+
+
+def set_step(page, t: int) -> None:
+    """Choose the time step with the keyboard, as a reader would."""
+    page.focus(".rnn-stepper input[type=range]")
+    page.keyboard.press("Home")
+    for _ in range(t):
+        page.keyboard.press("ArrowRight")
+
+
+def step_values(page) -> dict[str, list[float]]:
+    chips = page.eval_on_selector_all(".rnn-stepper__values .rnn-stepper__chip",
+                                      "cs => cs.map(c => [c.dataset.key, c.dataset.value, c.querySelector('.rnn-stepper__num').textContent])")
+    values: dict[str, list[float]] = {}
+    for key, value, text in chips:
+        assert text == fmt(float(value)), f"{key}: shows {text} for {value}"
+        values.setdefault(key, []).append(float(value))
+    return values
+
+
+CELL = ".rnn-stepper input[aria-label='x at t={t}, feature {j}']"
+
+
+@pytest.mark.parametrize("slug", RECURRENT)
+def test_panel_recomputes_on_edit_and_shows_the_gates_of_a_step(browser, hosted, site, slug):
+    visit = open_panel(browser, f"{hosted}{slug}/")
+    page = visit.page
+    _, model = panel_model(page, site)
+    xs = np.array(model["input"][0], dtype=np.float64)
+    T, m = xs.shape
+    assert page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length") == T
+    traces, y = expected_run(model, xs)
+    assert_grid_shows(page, y)
+    assert_chart_draws(page, y)
+    assert np.max(np.abs(y - np.array(model["output"][0]))) <= TOLERANCE  # the expectation is Keras's
+
+    # A reader edits one cell: y (numbers and chart) follows.
+    page.fill(CELL.format(t=1, j=1), "-0.75")
+    xs[1, 0] = -0.75
+    traces, y_new = expected_run(model, xs)
+    assert np.max(np.abs(y_new - y)) > 1e-3, "the edit should change y"
+    assert_grid_shows(page, y_new)
+    assert_chart_draws(page, y_new)
+
+    # The slider selects a step; its values are those of that step.
+    t = T - 2
+    set_step(page, t)
+    assert page.text_content(".rnn-stepper output") == f"t = {t}"
+    shown = step_values(page)
+    expected = {"x": xs[t], "y": y_new[t]}
+    for k, steps in enumerate(traces):
+        expected.update({f"{k}.{key}": value for key, value in steps[t].items()})
+    assert set(shown) == set(expected), f"quantities shown: {sorted(shown)}, expected {sorted(expected)}"
+    for key, value in expected.items():
+        diff = np.max(np.abs(np.array(shown[key]) - value))
+        assert diff <= TOLERANCE, f"{slug} {key} at t={t}: {diff:.2e} from numpy"
+    problems = close(visit)
+    assert not problems, problems
+
+
+BAD = ["", "abc", "NaN", "Infinity", "1e308"]
+
+
+def test_bad_input_gets_a_message_beside_its_cell_and_keeps_the_last_result(browser, hosted, site):
+    visit = open_panel(browser, f"{hosted}lstm/")
+    page = visit.page
+    _, model = panel_model(page, site)
+    xs = np.array(model["input"][0])
+    _, y = expected_run(model, xs)
+    cell = CELL.format(t=2, j=1)
+    path = chart_points(page)
+    for text in BAD:
+        page.fill(cell, text)
+        assert page.get_attribute(cell, "aria-invalid") == "true", text
+        message_id = page.get_attribute(cell, "aria-describedby")
+        assert message_id, f"{text!r}: the cell names no message"
+        message = page.evaluate("""([cell, id]) => {
+            const input = document.querySelector(cell), message = document.getElementById(id);
+            if (!message) return null;
+            const row = input.closest('tr');
+            return { text: message.textContent, beside: row.nextElementSibling.contains(message),
+                     visible: message.checkVisibility(), live: !!message.closest('[aria-live]') };
+        }""", [cell, message_id])
+        assert message and message["visible"] and message["beside"], f"{text!r}: {message}"
+        assert "t=2, feature 1" in message["text"], message["text"]
+        status = page.text_content(".rnn-stepper__status")
+        assert "last valid input" in status, f"{text!r}: the status says {status!r}"
+        assert page.evaluate("() => !!document.querySelector('.rnn-stepper [aria-live]')"), "no live region"
+        assert_grid_shows(page, y)  # the last good result stays
+        assert chart_points(page) == path
+    page.fill(cell, "0.25")
+    assert page.get_attribute(cell, "aria-invalid") is None
+    assert not page.query_selector(".rnn-stepper__msg"), "the message stays after the fix"
+    xs[2, 0] = 0.25
+    assert_grid_shows(page, expected_run(model, xs)[1])
+    problems = close(visit)
+    assert not problems, problems
+
+
+def test_zero_steps_are_refused_and_five_hundred_work(browser, hosted, site):
+    visit = open_panel(browser, f"{hosted}gru/")
+    page = visit.page
+    _, model = panel_model(page, site)
+    T, m = np.array(model["input"][0]).shape
+    remove = ".rnn-stepper button:has-text('Remove the last step')"
+    for _ in range(T - 1):
+        page.click(remove)
+    _, y = expected_run(model, np.array(model["input"][0])[:1])
+    assert_grid_shows(page, y)
+    result = "() => [document.querySelector('.rnn-stepper__svg desc').textContent, " \
+             "document.querySelector('.rnn-stepper__values').innerHTML]"
+    shown = page.evaluate(result)
+    assert fmt(y[0, 0]) in shown[0], shown[0]
+    page.click(remove)
+    assert page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length") == 0
+    assert page.is_visible(".rnn-stepper tbody .rnn-stepper__msg"), "no message in the empty grid"
+    assert "at least one time step" in page.text_content(".rnn-stepper__status")
+    assert page.evaluate(result) == shown, "the last good result (chart and values) should stay on screen"
+    page.focus(remove)  # marked aria-disabled, still focusable: pressing it says why, no error
+    page.keyboard.press("Enter")
+    assert "no time step left" in page.text_content(".rnn-stepper__status")
+    page.evaluate("""() => {
+        const add = [...document.querySelectorAll('.rnn-stepper button')].find(b => b.textContent === 'Add a step');
+        for (let i = 0; i < 500; i++) add.click();
+    }""")
+    assert page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length") == 500
+    assert page.get_attribute(".rnn-stepper input[type=range]", "max") == "499"
+    _, y = expected_run(model, np.zeros((500, m)))  # added steps are zeros
+    assert_grid_shows(page, y)
+    assert len(chart_points(page)[0]) == 500
+    assert page.text_content(".rnn-stepper__status") == ""
+    problems = close(visit)
+    assert not problems, problems
+
+
+def interact(page) -> None:
+    """Leave the panel in a state with everything on screen: a message, another step."""
+    page.fill(CELL.format(t=1, j=1), "abc")
+    set_step(page, 2)
+    page.click(".rnn-stepper button:has-text('Add a step')")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_panel_is_accessible_after_interaction(browser, hosted, scheme):
+    visit = open_panel(browser, f"{hosted}lstm/", scheme=scheme)
+    interact(visit.page)
+    problems = accessibility_problems(visit) + close(visit)
+    assert not problems, "\n".join(problems)
+
+
+def test_panel_every_input_is_labelled(browser, hosted, site):
+    visit = open_panel(browser, f"{hosted}stacked-rnn/")
+    labels = visit.page.eval_on_selector_all(".rnn-stepper tbody input", "is => is.map(i => i.getAttribute('aria-label'))")
+    slider = visit.page.evaluate("""() => { const s = document.querySelector('.rnn-stepper input[type=range]');
+        return [...s.labels].map(l => l.textContent); }""")
+    _, model = panel_model(visit.page, site)
+    T, m = np.array(model["input"][0]).shape
+    problems = close(visit)
+    assert labels == [f"x at t={t}, feature {j}" for t in range(T) for j in range(1, m + 1)]
+    assert slider == ["Time step"]
+    assert not problems, problems
+
+
+def test_panel_fits_a_phone_screen(browser, hosted):
+    visit = open_panel(browser, f"{hosted}lstm/", viewport={"width": 375, "height": 740})
+    page = visit.page
+    interact(page)
+    page.evaluate("""() => {
+        const add = [...document.querySelectorAll('.rnn-stepper button')].find(b => b.textContent === 'Add a step');
+        for (let i = 0; i < 30; i++) add.click();
+    }""")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    grid = page.eval_on_selector(".rnn-stepper__grid", "g => [g.scrollWidth, g.clientWidth, g.tabIndex]")
+    problems = close(visit)
+    assert width <= 375 + 1, f"the page is {width} px wide on a 375 px screen"
+    assert grid[2] == 0, "the grid's scroll region is not focusable"
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("slug", RECURRENT)
+def test_panel_stays_within_a_phone_screen(browser, hosted, slug):
+    """Nothing of the panel sticks out of a 375 px screen, except inside its scroll regions."""
+    visit = open_panel(browser, f"{hosted}{slug}/", viewport={"width": 375, "height": 740})
+    outside = visit.page.evaluate("""() => [...document.querySelectorAll('.rnn-stepper *')]
+        .filter(e => !e.closest('.rnn-stepper__grid, .rnn-stepper__valuewrap'))
+        .filter(e => e.getBoundingClientRect().right > 376)
+        .map(e => e.tagName + '.' + e.className)""")
+    problems = close(visit)
+    assert not outside, outside
+    assert not problems, problems
+
+
+def test_panel_starts_after_instant_navigation(browser, hosted):
+    visit = open_panel(browser, f"{hosted}lstm/")
+    page = visit.page
+    page.evaluate("() => { window.sameDocument = true; }")
+    page.evaluate("() => document.querySelector('a.md-nav__link[href$=\"gru/\"]').click()")
+    page.wait_for_url("**/gru/")
+    page.wait_for_selector(".rnn-stepper[data-slug=gru][data-stepper-state=ready]", timeout=15000)
+    same = page.evaluate("() => window.sameDocument === true")
+    problems = close(visit)
+    assert same, "the click reloaded the page: instant navigation is off, so this test proves nothing"
+    assert not problems, problems
