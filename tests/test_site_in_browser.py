@@ -87,7 +87,7 @@ def test_offline_page_from_disk(browser, offline, page):
 def search(visit: Visit, word: str) -> list[str]:
     page = visit.page
     page.fill("input.md-search__input", word)
-    page.wait_for_selector(".md-search-result__item", timeout=15000)
+    page.wait_for_selector(".md-search-result__item", timeout=45000)  # the index is built on load
     return page.eval_on_selector_all(".md-search-result__item", "els => els.map(e => e.textContent)")
 
 

@@ -423,8 +423,9 @@ def test_panel_every_input_is_labelled(browser, hosted, site):
     assert not problems, problems
 
 
-def test_panel_fits_a_phone_screen(browser, hosted):
-    visit = open_panel(browser, f"{hosted}lstm/", viewport={"width": 375, "height": 740})
+@pytest.mark.parametrize("slug", RECURRENT)
+def test_panel_fits_a_phone_screen(browser, hosted, slug):
+    visit = open_panel(browser, f"{hosted}{slug}/", viewport={"width": 375, "height": 740})
     page = visit.page
     interact(page)
     page.evaluate("""() => {
