@@ -51,6 +51,41 @@ def mkdocs_config() -> dict:
     return yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (tests/browser.py), one for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import launch
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def hosted(site, site_url):
+    """The built site served on 127.0.0.1 at ``site_url``; yields the base URL."""
+    from browser import serve
+
+    with serve(site, port=int(site_url.rstrip("/").rsplit(":", 1)[1])) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def offline(site, tmp_path_factory) -> Path:
+    """The offline copy as a reader gets it: the zip linked from the hosted site, unzipped."""
+    import zipfile
+
+    archive = site / "download" / "rnn-with-keras-offline.zip"
+    assert archive.is_file(), "the hosted site does not offer the offline zip"
+    into = tmp_path_factory.mktemp("offline")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(into)
+    return into / "rnn-with-keras"
+
+
 def site_pages() -> list[str]:
     """Pages of the site as MkDocs names them: the landing page, every page in docs/ with an
     example (chapters), and each example's notebook page."""

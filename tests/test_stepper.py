@@ -9,13 +9,12 @@ host blocked and any console error failing the test.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from browser import Visit, accessibility_problems, launch, serve
+from browser import Visit, accessibility_problems
 from conftest import load_data
 from replay import replay
 
@@ -24,32 +23,7 @@ TOLERANCE = 1e-5
 PANEL = ".rnn-stepper[data-stepper-state=ready]"
 
 
-# --- fixtures (as in test_site_in_browser.py) -------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def hosted(site, site_url):
-    with serve(site, port=int(site_url.rstrip("/").rsplit(":", 1)[1])) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def offline(site, tmp_path_factory) -> Path:
-    archive = site / "download" / "rnn-with-keras-offline.zip"
-    into = tmp_path_factory.mktemp("offline-stepper")
-    with zipfile.ZipFile(archive) as zf:
-        zf.extractall(into)
-    return into / "rnn-with-keras"
-
+# --- opening pages (the browser, hosted and offline fixtures are in conftest.py) ---------------
 
 def open_page(browser, url: str, scheme: str = "light", viewport=None) -> Visit:
     context = browser.new_context(color_scheme=scheme, viewport=viewport or {"width": 1280, "height": 900})
