@@ -108,6 +108,9 @@ def on_files(files: Files, config) -> Files:
         # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
         files.append(File(f"notebooks/{result.slug}.ipynb", src_dir=str(result.entry),
                           dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
+    _state["offline"] = _offline_zip(config)  # starts now, beside the rest of this build
+    if _state["offline"]:
+        _state["offline"].start()
     import mathjax  # django-static-mathjax: MathJax's ready-made bundles, as plain files
 
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
@@ -172,17 +175,28 @@ def on_post_page(output: str, page, config) -> str:
     return output
 
 
-def on_post_build(config) -> None:
+def _offline_zip(config):
     """The hosted site offers the offline copy as a zip (not under ``mkdocs serve``)."""
     if _state["serving"] or os.environ.get("OFFLINE", "false").lower() == "true":
-        return
-    from sitebuild.offline import ZIP_NAME, build_zip, zip_key
+        return None
+    from sitebuild.offline import OfflineZip, zip_key
 
     config_file = Path(config.config_file_path)
     sources = [config_file, Path(config.docs_dir), Path(__file__).parent]
     if config.theme.custom_dir:
         sources.append(Path(config.theme.custom_dir))
     key = zip_key(sources, [result.entry for result in _state["results"].values()])
-    built = build_zip(Path(config.site_dir) / "download" / ZIP_NAME, config_file, key,
-                      cache_dir=CACHE_DIR.parent / "offline")
-    log.info(f"offline copy: download/{ZIP_NAME} ({'built' if built else 'cached'})")
+    return OfflineZip(config_file, key, cache_dir=CACHE_DIR.parent / "offline")
+
+
+def on_post_build(config) -> None:
+    from sitebuild.offline import ZIP_NAME
+
+    if _state.get("offline"):
+        built = _state.pop("offline").finish(Path(config.site_dir) / "download" / ZIP_NAME)
+        log.info(f"offline copy: download/{ZIP_NAME} ({'built' if built else 'cached'})")
+
+
+def on_build_error(error) -> None:
+    if _state.get("offline"):
+        _state.pop("offline").cancel()
