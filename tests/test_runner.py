@@ -205,3 +205,16 @@ def test_an_example_also_runs_as_plain_python(examples):
     script = one(examples, value="5")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert "[answer]\n5" in proc.stdout
+
+
+def test_imports_are_found_however_they_are_written():
+    source = textwrap.dedent("""\
+        import numpy as np, helper_a
+        from helper_b import thing
+        from helper_c.sub import other  # a package
+        from . import relative
+        def late():
+            import helper_d
+        x = "text"
+        """)
+    assert runner.imported_modules(source) == {"numpy", "helper_a", "helper_b", "helper_c", "helper_d"}
