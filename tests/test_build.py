@@ -156,3 +156,22 @@ def test_serve_stays_up_shows_the_error_then_the_fix(project):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_an_unchanged_rebuild_of_the_site_imports_neither_tensorflow_nor_keras(site, tmp_path):
+    """After the session's build (the `site` fixture), building the real site again runs no
+    example, and the build process never imports TensorFlow or Keras."""
+    code = textwrap.dedent(f"""\
+        import runpy, sys
+        sys.argv = ["mkdocs", "build", "--strict", "-d", {str(tmp_path / "site")!r}]
+        try:
+            runpy.run_module("mkdocs", run_name="__main__")
+        except SystemExit as exit:
+            assert exit.code in (0, None), exit.code
+        imported = {{"tensorflow", "keras"}} & set(sys.modules)
+        assert not imported, f"the build imported {{imported}}"
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "examples: 0 ran" in proc.stderr and " ran in " not in proc.stderr, proc.stderr[-3000:]
