@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build offline test bench clean chapter
+.PHONY: serve build offline test lint format bench clean chapter
 
 # Create .venv and install the pinned requirements (again whenever they change).
 $(INSTALLED): requirements.txt requirements-test.txt
@@ -31,9 +31,19 @@ offline: $(INSTALLED)
 chapter: $(INSTALLED)
 	$(BIN)/python -m sitebuild.scaffold "$(SLUG)" "$(TITLE)"
 
-## test: the whole test suite
-test: $(INSTALLED)
+## test: lint and format checks, then the whole test suite
+test: lint
 	$(BIN)/python -m pytest
+
+## lint: ruff's lint and format checks (rules in pyproject.toml)
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## format: apply ruff's fixes and formatting
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## bench: time cold, warm and bare builds against mkdocs-jupyter's execution, and the
 ## step-through panel's update at T = 500 (both run; either missing its target fails)

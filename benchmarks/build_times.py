@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from statistics import median
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -52,8 +51,13 @@ def chapter_examples() -> list[Path]:
 
 def timed(command: list[str], cwd: Path, **env: str) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(command)} in {cwd}\n{proc.stdout}\n{proc.stderr}")
@@ -62,8 +66,13 @@ def timed(command: list[str], cwd: Path, **env: str) -> float:
 
 def copy_repository(into: Path, name: str = "repo") -> Path:
     root = into / name
-    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".git", ".venv", ".cache", "site", "site-offline",
-                                                               "__pycache__", ".pytest_cache"))
+    shutil.copytree(
+        REPO,
+        root,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".cache", "site", "site-offline", "__pycache__", ".pytest_cache"
+        ),
+    )
     return root
 
 
@@ -77,8 +86,10 @@ def jupyter_project(into: Path, scripts: list[Path], example_cache: Path) -> Pat
     # Only the executed scripts are notebook pages (ours stay plain files, so that both sites
     # convert the same number of notebooks; the nav then points at files that are not pages,
     # hence no --strict for this site).
-    for old, new in [('include: ["*.ipynb"]', 'include: ["executed/*.py"]'),
-                     ("execute: false", "execute: true\n      allow_errors: false")]:
+    for old, new in [
+        ('include: ["*.ipynb"]', 'include: ["executed/*.py"]'),
+        ("execute: false", "execute: true\n      allow_errors: false"),
+    ]:
         assert old in config, old
         config = config.replace(old, new, 1)
     (root / "mkdocs.yml").write_text(config, encoding="utf-8")
@@ -97,16 +108,25 @@ def main() -> None:
         times["warm"] = median(timed(mkdocs, ours) for _ in range(REPEATS))
         times["bare"] = median(timed(mkdocs, ours, SITEBUILD_EXECUTE="0") for _ in range(REPEATS))
         theirs = jupyter_project(Path(tmp), scripts, ours / ".cache" / "examples")
-        kernel_env = {"PYTHONPATH": os.pathsep.join([str(REPO / "examples"), os.environ.get("PYTHONPATH", "")]),
-                      "SITEBUILD_EXECUTE": "0"}
+        kernel_env = {
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO / "examples"), os.environ.get("PYTHONPATH", "")]
+            ),
+            "SITEBUILD_EXECUTE": "0",
+        }
         not_strict = [a for a in mkdocs if a != "--strict"]
         times["jupyter_cold"] = timed(not_strict, theirs, **kernel_env)
-        times["jupyter_warm"] = median(timed(not_strict, theirs, **kernel_env) for _ in range(REPEATS))
+        times["jupyter_warm"] = median(
+            timed(not_strict, theirs, **kernel_env) for _ in range(REPEATS)
+        )
 
-    labels = {"cold": "cold build", "warm": f"warm rebuild (median of {REPEATS})",
-              "bare": f"bare render (median of {REPEATS})",
-              "jupyter_cold": "mkdocs-jupyter execute: true, cold",
-              "jupyter_warm": f"mkdocs-jupyter execute: true, warm (median of {REPEATS})"}
+    labels = {
+        "cold": "cold build",
+        "warm": f"warm rebuild (median of {REPEATS})",
+        "bare": f"bare render (median of {REPEATS})",
+        "jupyter_cold": "mkdocs-jupyter execute: true, cold",
+        "jupyter_warm": f"mkdocs-jupyter execute: true, warm (median of {REPEATS})",
+    }
     print()
     for key, label in labels.items():
         print(f"  {label:<40} {times[key]:7.1f} s")
@@ -117,8 +137,10 @@ def main() -> None:
         ok = ratio <= target
         failed |= not ok
         print(f"  {label:<40} {ratio:5.2f}  (target <= {target}) {'ok' if ok else 'MISSED'}")
-    print("\nNote: mkdocs-jupyter's cache key is the notebook and its options only; a TensorFlow,\n"
-          "Keras or NumPy upgrade would not re-execute it. Ours reruns the examples it affects.")
+    print(
+        "\nNote: mkdocs-jupyter's cache key is the notebook and its options only; a TensorFlow,\n"
+        "Keras or NumPy upgrade would not re-execute it. Ours reruns the examples it affects."
+    )
     sys.exit(1 if failed else 0)
 
 

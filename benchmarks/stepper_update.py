@@ -45,8 +45,11 @@ TIME_EDITS = """([steps, edits]) => {
 
 
 def chapters_with_panel(site: Path) -> list[str]:
-    return sorted(p.parent.name for p in site.glob("*/index.html")
-                  if 'class="rnn-stepper' in p.read_text(encoding="utf-8"))
+    return sorted(
+        p.parent.name
+        for p in site.glob("*/index.html")
+        if 'class="rnn-stepper' in p.read_text(encoding="utf-8")
+    )
 
 
 def main() -> None:
@@ -54,13 +57,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(site)], cwd=REPO,
-                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(site)],
+            cwd=REPO,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             sys.exit(f"the build failed:\n{proc.stdout}\n{proc.stderr}")
         slugs = chapters_with_panel(site)
-        print(f"\nStep-through panel: one edit at T = {STEPS} (recompute and DOM update), "
-              f"median of {EDITS} edits, headless Chromium")
+        print(
+            f"\nStep-through panel: one edit at T = {STEPS} (recompute and DOM update), "
+            f"median of {EDITS} edits, headless Chromium"
+        )
         worst = 0.0
         with serve(site) as url, sync_playwright() as p:
             browser = launch(p)
@@ -74,11 +84,15 @@ def main() -> None:
                     sys.exit(f"{slug}: the panel did not update as expected: {result}")
                 median = statistics.median(result["times"])
                 worst = max(worst, median)
-                print(f"  {slug:<14} {median:7.2f} ms   {median / TARGET_MS:5.2f} of the {TARGET_MS:.0f} ms target "
-                      f"(min {min(result['times']):.2f}, max {max(result['times']):.2f})")
+                print(
+                    f"  {slug:<14} {median:7.2f} ms   {median / TARGET_MS:5.2f} of the {TARGET_MS:.0f} ms target "
+                    f"(min {min(result['times']):.2f}, max {max(result['times']):.2f})"
+                )
             browser.close()
     ok = worst <= TARGET_MS
-    print(f"  slowest median / target {worst / TARGET_MS:5.2f}  (target <= 1.0) {'ok' if ok else 'MISSED'}")
+    print(
+        f"  slowest median / target {worst / TARGET_MS:5.2f}  (target <= 1.0) {'ok' if ok else 'MISSED'}"
+    )
     sys.exit(0 if ok else 1)
 
 

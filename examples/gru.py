@@ -34,11 +34,13 @@ y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")  # shape 
 # --8<-- [end:data]
 
 # --8<-- [start:model]
-model = keras.Sequential([
-    keras.Input(shape=(None, m)),  # any number of dates, m features per date
-    layers.GRU(n, return_sequences=True),  # reset_after=True, the default
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),  # any number of dates, m features per date
+        layers.GRU(n, return_sequences=True),  # reset_after=True, the default
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+    ]
+)
 model.compile(loss="mse", optimizer="adam")
 epochs = 100
 history = model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
@@ -73,10 +75,14 @@ W_y, b_y = model.layers[1].get_weights()  # the Dense layer inside TimeDistribut
 print(kernel.shape, recurrent_kernel.shape, bias.shape)  # (m, 3n) (n, 3n) (2, 3n)
 
 # Keras order of the column blocks: z, r, h
-W_xz, W_xr, W_xh = kernel[:, 0:n], kernel[:, n:2 * n], kernel[:, 2 * n:3 * n]
-W_hz, W_hr, W_hh = recurrent_kernel[:, 0:n], recurrent_kernel[:, n:2 * n], recurrent_kernel[:, 2 * n:3 * n]
-b_xz, b_xr, b_xh = bias[0, 0:n], bias[0, n:2 * n], bias[0, 2 * n:3 * n]  # row 0: input side
-b_hz, b_hr, b_hh = bias[1, 0:n], bias[1, n:2 * n], bias[1, 2 * n:3 * n]  # row 1: recurrent side
+W_xz, W_xr, W_xh = kernel[:, 0:n], kernel[:, n : 2 * n], kernel[:, 2 * n : 3 * n]
+W_hz, W_hr, W_hh = (
+    recurrent_kernel[:, 0:n],
+    recurrent_kernel[:, n : 2 * n],
+    recurrent_kernel[:, 2 * n : 3 * n],
+)
+b_xz, b_xr, b_xh = bias[0, 0:n], bias[0, n : 2 * n], bias[0, 2 * n : 3 * n]  # row 0: input side
+b_hz, b_hr, b_hh = bias[1, 0:n], bias[1, n : 2 * n], bias[1, 2 * n : 3 * n]  # row 1: recurrent side
 # --8<-- [end:weights]
 
 publish.shape("kernel_shape", kernel)
@@ -104,33 +110,51 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
-publish.text_table("blocks", {
-    "block": [str(k) for k in range(3)],
-    "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(3)],
-    "Python": [f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[:, {block(k)}]`"
-               for k in range(3)],
-    "gate": [gate_label(k) for k in range(3)],
-    "matrices": [f"$W_{{x{g[0]}}}$, $W_{{h{g[0]}}}$, $b_{{x{g[0]}}}$, $b_{{h{g[0]}}}$" for g in GATES],
-})
+publish.text_table(
+    "blocks",
+    {
+        "block": [str(k) for k in range(3)],
+        "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(3)],
+        "Python": [
+            f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[:, {block(k)}]`"
+            for k in range(3)
+        ],
+        "gate": [gate_label(k) for k in range(3)],
+        "matrices": [
+            f"$W_{{x{g[0]}}}$, $W_{{h{g[0]}}}$, $b_{{x{g[0]}}}$, $b_{{h{g[0]}}}$" for g in GATES
+        ],
+    },
+)
 
-split = {"z": (W_xz, W_hz, b_xz, b_hz), "r": (W_xr, W_hr, b_xr, b_hr), "h": (W_xh, W_hh, b_xh, b_hh)}
+split = {
+    "z": (W_xz, W_hz, b_xz, b_hz),
+    "r": (W_xr, W_hr, b_xr, b_hr),
+    "h": (W_xh, W_hh, b_xh, b_hh),
+}
 for letter, css, name, symbol in GATES:
     W_x, W_h, b_x, b_h = split[letter]
     publish.matrix(
-        f"gate_{letter}", np.vstack([W_x, W_h, b_x, b_h]),
-        row_labels=([f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
-                    + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)]
-                    + [f"$b_{{x{letter}}}$ (`bias[0]`)", f"$b_{{h{letter}}}$ (`bias[1]`)"]),
+        f"gate_{letter}",
+        np.vstack([W_x, W_h, b_x, b_h]),
+        row_labels=(
+            [f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
+            + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)]
+            + [f"$b_{{x{letter}}}$ (`bias[0]`)", f"$b_{{h{letter}}}$ (`bias[1]`)"]
+        ),
         col_labels=[f'<span class="{css}">${symbol}_{{t,{j + 1}}}$</span>' for j in range(n)],
-        corner=f'<span class="{css}">{name}</span>')
+        corner=f'<span class="{css}">{name}</span>',
+    )
 
-publish.matrix("dense_weights", np.vstack([W_y, b_y]),
-               row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
-               col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)])
+publish.matrix(
+    "dense_weights",
+    np.vstack([W_y, b_y]),
+    row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
+    col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)],
+)
 
 # The two bias rows only add up in z and r, so training moves them alike there.
-rows_zr = float(np.max(np.abs(bias[0, :2 * n] - bias[1, :2 * n])))
-rows_h = float(np.max(np.abs(bias[0, 2 * n:] - bias[1, 2 * n:])))
+rows_zr = float(np.max(np.abs(bias[0, : 2 * n] - bias[1, : 2 * n])))
+rows_h = float(np.max(np.abs(bias[0, 2 * n :] - bias[1, 2 * n :])))
 assert rows_zr < 1e-6 and rows_h > 1e-3  # what the text says
 publish.value("bias_rows_zr", f"{rows_zr:.1e}".replace("-", "\u2212"))
 publish.value("bias_rows_h", rows_h)
@@ -147,7 +171,9 @@ publish.value("params_total", model.count_params())
 
 # %%
 # --8<-- [start:predict]
-new_input = np.array([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32")
+new_input = np.array(
+    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32"
+)
 predicted = model.predict(new_input)  # shape (1, 5, 1)
 # --8<-- [end:predict]
 predicted = publish.model("gru", model, new_input)
@@ -167,8 +193,17 @@ def gru_replay(sequence):
         h_tilde_t = np.tanh(x_t @ W_xh + b_xh + r_t * recurrent)  # reset AFTER the product
         h = z_t * h + (1 - z_t) * h_tilde_t  # z_t keeps the old state
         y_t = sigmoid(h @ W_y + b_y)  # y_t = σ(h_t W_y + b_y), the Dense layer
-        steps.append({"z": z_t, "r": r_t, "recurrent": recurrent, "reset": r_t * recurrent,
-                      "h_tilde": h_tilde_t, "h": h, "y": y_t})
+        steps.append(
+            {
+                "z": z_t,
+                "r": r_t,
+                "recurrent": recurrent,
+                "reset": r_t * recurrent,
+                "h_tilde": h_tilde_t,
+                "h": h,
+                "y": y_t,
+            }
+        )
     return steps
 
 
@@ -184,27 +219,36 @@ publish.check_replay("replay_batch", test_replay, test_predicted)
 publish.value("n_test", len(test_input))
 
 times = [str(t) for t in range(T)]
-publish.table("gates_table", {
-    "$t$": times,
-    '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
-    '<span class="c-z">$z_t$</span>': [publish.vector(s["z"]) for s in steps],
-    '<span class="c-r">$r_t$</span>': [publish.vector(s["r"]) for s in steps],
-    '$h_{t-1} W_{hh} + b_{hh}$': [publish.vector(s["recurrent"]) for s in steps],
-    '<span class="c-r">$r_t$</span> $\\odot (h_{t-1} W_{hh} + b_{hh})$': [publish.vector(s["reset"]) for s in steps],
-})
-publish.table("states_table", {
-    "$t$": times,
-    '<span class="c-cand">$\\tilde h_t$</span>': [publish.vector(s["h_tilde"]) for s in steps],
-    '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
-    '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
-    '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
-})
+publish.table(
+    "gates_table",
+    {
+        "$t$": times,
+        '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
+        '<span class="c-z">$z_t$</span>': [publish.vector(s["z"]) for s in steps],
+        '<span class="c-r">$r_t$</span>': [publish.vector(s["r"]) for s in steps],
+        "$h_{t-1} W_{hh} + b_{hh}$": [publish.vector(s["recurrent"]) for s in steps],
+        '<span class="c-r">$r_t$</span> $\\odot (h_{t-1} W_{hh} + b_{hh})$': [
+            publish.vector(s["reset"]) for s in steps
+        ],
+    },
+)
+publish.table(
+    "states_table",
+    {
+        "$t$": times,
+        '<span class="c-cand">$\\tilde h_t$</span>': [publish.vector(s["h_tilde"]) for s in steps],
+        '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
+        '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
+        '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
+    },
+)
 
 # %% [markdown]
 # ## The wrong variant
 #
 # The reset-before equations, fed with this model's weights (both bias rows added, since old
 # texts have a single bias): everything is the same except where r_t acts.
+
 
 # %%
 # --8<-- [start:wrong]
@@ -236,11 +280,13 @@ publish.value("wrong_error_new", float(wrong_error_new))
 
 # %%
 # --8<-- [start:model_before]
-model_before = keras.Sequential([
-    keras.Input(shape=(None, m)),
-    layers.GRU(n, return_sequences=True, reset_after=False),  # reset before the product
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
-])
+model_before = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),
+        layers.GRU(n, return_sequences=True, reset_after=False),  # reset before the product
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
+    ]
+)
 model_before.compile(loss="mse", optimizer="adam")
 history_before = model_before.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
 
@@ -256,10 +302,15 @@ params_before = model_before.layers[0].count_params()
 assert params_before == 3 * n * (m + n + 1) == kernel_2.size + recurrent_kernel_2.size + bias_2.size
 publish.value("params_before", params_before)
 publish.value("params_before_formula", 3 * n * (m + n + 1))
-publish.matrix("bias_before", bias_2.reshape(3, n),
-               row_labels=[f'<span class="{css}">$b_{letter}$</span> (`bias[{block(k)}]`)'
-                           for k, (letter, css, name, symbol) in enumerate(GATES)],
-               col_labels=[f"unit {j + 1}" for j in range(n)])
+publish.matrix(
+    "bias_before",
+    bias_2.reshape(3, n),
+    row_labels=[
+        f'<span class="{css}">$b_{letter}$</span> (`bias[{block(k)}]`)'
+        for k, (letter, css, name, symbol) in enumerate(GATES)
+    ],
+    col_labels=[f"unit {j + 1}" for j in range(n)],
+)
 
 predicted_before = publish.model("gru_reset_before", model_before, new_input)
 
@@ -267,10 +318,13 @@ predicted_before = publish.model("gru_reset_before", model_before, new_input)
 # --8<-- [start:replay_before]
 def gru_reset_before_replay(sequence):
     """One sequence through the GRU with reset_after=False and its Dense layer."""
-    W_xz, W_xr, W_xh = kernel_2[:, 0:n], kernel_2[:, n:2 * n], kernel_2[:, 2 * n:3 * n]
-    W_hz, W_hr, W_hh = (recurrent_kernel_2[:, 0:n], recurrent_kernel_2[:, n:2 * n],
-                        recurrent_kernel_2[:, 2 * n:3 * n])
-    b_z, b_r, b_h = bias_2[0:n], bias_2[n:2 * n], bias_2[2 * n:3 * n]  # one bias, shape (3n,)
+    W_xz, W_xr, W_xh = kernel_2[:, 0:n], kernel_2[:, n : 2 * n], kernel_2[:, 2 * n : 3 * n]
+    W_hz, W_hr, W_hh = (
+        recurrent_kernel_2[:, 0:n],
+        recurrent_kernel_2[:, n : 2 * n],
+        recurrent_kernel_2[:, 2 * n : 3 * n],
+    )
+    b_z, b_r, b_h = bias_2[0:n], bias_2[n : 2 * n], bias_2[2 * n : 3 * n]  # one bias, shape (3n,)
     h = np.zeros(n)
     ys = []
     for x_t in sequence:
@@ -286,25 +340,39 @@ replay_before = np.array([gru_reset_before_replay(sequence) for sequence in new_
 # --8<-- [end:replay_before]
 publish.check_replay("replay_before", replay_before, predicted_before)
 test_before = model_before.predict(test_input, verbose=0)
-publish.check_replay("replay_before_batch",
-                     np.array([gru_reset_before_replay(s) for s in test_input]), test_before)
+publish.check_replay(
+    "replay_before_batch", np.array([gru_reset_before_replay(s) for s in test_input]), test_before
+)
 
-publish.text_table("side_by_side", {
-    "": ["bias", "parameters of the GRU layer", "`count_params()`", "where $r_t$ acts",
-         "bias inside the reset", "default in"],
-    "`reset_after=True`": [
-        f"shape `{bias.shape}`: input side (row 0), recurrent side (row 1)",
-        f"$3n(m+n+2) = {3 * n * (m + n + 2)}$", str(params_gru),
-        "after the product: $r_t \\odot (h_{t-1} W_{hh} + b_{hh})$",
-        "yes, $b_{hh}$ is multiplied by $r_t$",
-        "tf.keras 2.x (TensorFlow 2), Keras 3; cuDNN and PyTorch compute this form"],
-    "`reset_after=False`": [
-        f"shape `{bias_2.shape}`: one row",
-        f"$3n(m+n+1) = {3 * n * (m + n + 1)}$", str(params_before),
-        "before the product: $(r_t \\odot h_{t-1}) W_{hh}$",
-        "no recurrent bias",
-        "standalone Keras (2.1.5 to 2.3) and tf.keras of TensorFlow 1.x; most papers and posts"],
-})
+publish.text_table(
+    "side_by_side",
+    {
+        "": [
+            "bias",
+            "parameters of the GRU layer",
+            "`count_params()`",
+            "where $r_t$ acts",
+            "bias inside the reset",
+            "default in",
+        ],
+        "`reset_after=True`": [
+            f"shape `{bias.shape}`: input side (row 0), recurrent side (row 1)",
+            f"$3n(m+n+2) = {3 * n * (m + n + 2)}$",
+            str(params_gru),
+            "after the product: $r_t \\odot (h_{t-1} W_{hh} + b_{hh})$",
+            "yes, $b_{hh}$ is multiplied by $r_t$",
+            "tf.keras 2.x (TensorFlow 2), Keras 3; cuDNN and PyTorch compute this form",
+        ],
+        "`reset_after=False`": [
+            f"shape `{bias_2.shape}`: one row",
+            f"$3n(m+n+1) = {3 * n * (m + n + 1)}$",
+            str(params_before),
+            "before the product: $(r_t \\odot h_{t-1}) W_{hh}$",
+            "no recurrent bias",
+            "standalone Keras (2.1.5 to 2.3) and tf.keras of TensorFlow 1.x; most papers and posts",
+        ],
+    },
+)
 
 # %% [markdown]
 # ## PyTorch layout
@@ -313,6 +381,7 @@ publish.text_table("side_by_side", {
 # biases; its n gate is the reset-after form. Reordering Keras's blocks z | r | h to r | z | h
 # gives torch's weights; torch's equations, written in numpy, then reproduce Keras.
 
+
 # %%
 # --8<-- [start:torch]
 def to_torch_order(a):  # Keras blocks z | r | h  ->  torch blocks r | z | n
@@ -320,7 +389,10 @@ def to_torch_order(a):  # Keras blocks z | r | h  ->  torch blocks r | z | n
     return np.concatenate([r, z, h], axis=-1)
 
 
-weight_ih, weight_hh = to_torch_order(kernel).T, to_torch_order(recurrent_kernel).T  # (3n, m), (3n, n)
+weight_ih, weight_hh = (
+    to_torch_order(kernel).T,
+    to_torch_order(recurrent_kernel).T,
+)  # (3n, m), (3n, n)
 bias_ih, bias_hh = to_torch_order(bias[0]), to_torch_order(bias[1])
 
 
@@ -335,9 +407,13 @@ def torch_style_gru(sequence):
         h = (1 - z) * n_t + z * h
         hs.append(h)
     return np.array(hs)
+
+
 # --8<-- [end:torch]
 
 
-publish.check_replay("replay_torch", sigmoid(torch_style_gru(new_input[0]) @ W_y + b_y)[np.newaxis], predicted)
+publish.check_replay(
+    "replay_torch", sigmoid(torch_style_gru(new_input[0]) @ W_y + b_y)[np.newaxis], predicted
+)
 publish.shape("weight_ih_shape", weight_ih)
 publish.shape("weight_hh_shape", weight_hh)

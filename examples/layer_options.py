@@ -28,8 +28,13 @@ vector = publish.vector  # a short vector as one table cell: (0.123, −0.456, 0
 
 def vectors(name, columns):
     """A table whose cells are vectors (or labels), left-aligned."""
-    return publish.text_table(name, {key: [v if isinstance(v, str) else vector(v) for v in values]
-                                     for key, values in columns.items()})
+    return publish.text_table(
+        name,
+        {
+            key: [v if isinstance(v, str) else vector(v) for v in values]
+            for key, values in columns.items()
+        },
+    )
 
 
 def same(name, a, b):
@@ -41,8 +46,11 @@ def same(name, a, b):
 
 def check_outputs(name, replays, outputs):
     """check_replay for all the outputs of a model at once (a list of arrays)."""
-    return publish.check_replay(name, np.concatenate([np.ravel(r) for r in replays]),
-                                np.concatenate([np.ravel(o) for o in outputs]))
+    return publish.check_replay(
+        name,
+        np.concatenate([np.ravel(r) for r in replays]),
+        np.concatenate([np.ravel(o) for o in outputs]),
+    )
 
 
 # %% [markdown]
@@ -57,6 +65,7 @@ N, T, m, n = 2, 5, 2, 3  # sequences, dates, input features, units
 x = np.random.uniform(-1, 1, size=(N, T, m)).astype("float32")
 # --8<-- [end:data]
 
+
 # --8<-- [start:weights]
 def random_weights(*shapes):
     """Arrays of the given shapes, uniform in (-1, 1): weights for layer.set_weights."""
@@ -69,6 +78,7 @@ simple_rnn_weights = random_weights((m, n), (n, n), (n,))
 gru_weights = random_weights((m, 3 * n), (n, 3 * n), (2, 3 * n))  # reset_after=True: 2 bias rows
 # --8<-- [end:weights]
 
+
 # --8<-- [start:lstm_model]
 def lstm_model(**options):
     """A model of one LSTM layer, created with these options, holding the page's LSTM weights."""
@@ -77,6 +87,8 @@ def lstm_model(**options):
     model = keras.Model(inputs, lstm(inputs))
     lstm.set_weights(lstm_weights)
     return model
+
+
 # --8<-- [end:lstm_model]
 
 
@@ -85,16 +97,25 @@ publish.value("T", T)
 publish.value("m", m)
 publish.value("n", n)
 publish.shape("x_shape", x)
-publish.table("x_table", {"$t$": [str(t) for t in range(T)],
-                          **{f'<span class="c-x">$x_{{t,{j + 1}}}$</span> (sequence 0)': x[0, :, j]
-                             for j in range(m)},
-                          **{f'<span class="c-x">$x_{{t,{j + 1}}}$</span> (sequence 1)': x[1, :, j]
-                             for j in range(m)}}, digits=3)
+publish.table(
+    "x_table",
+    {
+        "$t$": [str(t) for t in range(T)],
+        **{
+            f'<span class="c-x">$x_{{t,{j + 1}}}$</span> (sequence 0)': x[0, :, j] for j in range(m)
+        },
+        **{
+            f'<span class="c-x">$x_{{t,{j + 1}}}$</span> (sequence 1)': x[1, :, j] for j in range(m)
+        },
+    },
+    digits=3,
+)
 
 # %% [markdown]
 # ## The replay: one step of each layer, and the loop over the dates
 #
 # Rows are sequences: x_t has shape (N, m), h and c have shape (N, n).
+
 
 # %%
 # --8<-- [start:steps]
@@ -164,12 +185,15 @@ publish.check_replay("replay_last", replay[:, -1], last)
 publish.shape("sequences_shape", sequences)
 publish.shape("last_shape", last)
 assert np.array_equal(last, sequences[:, -1])
-vectors("sequences_table", {
-    "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': x[0],
-    '`sequences[0, t]`, <span class="c-h">$h_t$</span>': sequences[0],
-    "`last[0]`": ["" for t in range(T - 1)] + [vector(last[0])],
-})
+vectors(
+    "sequences_table",
+    {
+        "$t$": [str(t) for t in range(T)],
+        '<span class="c-x">$x_t$</span>': x[0],
+        '`sequences[0, t]`, <span class="c-h">$h_t$</span>': sequences[0],
+        "`last[0]`": ["" for t in range(T - 1)] + [vector(last[0])],
+    },
+)
 
 # %% [markdown]
 # ## return_state, for the three layers
@@ -195,9 +219,11 @@ state_outputs = {
     "LSTM": list(publish.model("lstm_state", lstm_state_model, x)),
     "GRU": list(publish.model("gru_state", gru_state_model, x)),
 }
-state_replays = {"SimpleRNN": run(simple_rnn_step, x, (zeros,)),
-                 "LSTM": run(lstm_step, x, (zeros, zeros)),
-                 "GRU": run(gru_step, x, (zeros,))}
+state_replays = {
+    "SimpleRNN": run(simple_rnn_step, x, (zeros,)),
+    "LSTM": run(lstm_step, x, (zeros, zeros)),
+    "GRU": run(gru_step, x, (zeros,)),
+}
 for name, got in state_outputs.items():
     replay_output, replay_states = state_replays[name]
     check_outputs(f"replay_state_{name.lower()}", [replay_output, *replay_states], got)
@@ -210,14 +236,21 @@ publish.value("c_vs_h", c_vs_h)
 _output, _h, _c = lstm_model(return_state=True).predict(x, verbose=0)
 assert np.array_equal(_output, _h)
 
-vectors("state_table", {
-    "layer": ["`SimpleRNN`", "`LSTM`", "`GRU`"],
-    "returns": ["`[output, h]`", "`[output, h, c]`", "`[output, h]`"],
-    "shapes": [", ".join(f"`{o.shape}`" for o in got) for got in state_outputs.values()],
-    "`output[0, -1]`": [got[0][0, -1] for got in state_outputs.values()],
-    '`h[0]`, <span class="c-h">$h_{T-1}$</span>': [got[1][0] for got in state_outputs.values()],
-    '`c[0]`, <span class="c-cell">$c_{T-1}$</span>': ["—", vector(state_outputs["LSTM"][2][0]), "—"],
-})
+vectors(
+    "state_table",
+    {
+        "layer": ["`SimpleRNN`", "`LSTM`", "`GRU`"],
+        "returns": ["`[output, h]`", "`[output, h, c]`", "`[output, h]`"],
+        "shapes": [", ".join(f"`{o.shape}`" for o in got) for got in state_outputs.values()],
+        "`output[0, -1]`": [got[0][0, -1] for got in state_outputs.values()],
+        '`h[0]`, <span class="c-h">$h_{T-1}$</span>': [got[1][0] for got in state_outputs.values()],
+        '`c[0]`, <span class="c-cell">$c_{T-1}$</span>': [
+            "—",
+            vector(state_outputs["LSTM"][2][0]),
+            "—",
+        ],
+    },
+)
 
 # %% [markdown]
 # ## initial_state
@@ -237,20 +270,26 @@ from_state = initial_state_model.predict([x, h_start, c_start], verbose=0)
 
 replay_from_state, _ = run(lstm_step, x, (h_start, c_start))  # the same loop, other start
 # --8<-- [end:initial_state]
-from_state = publish.model("lstm_initial_state", initial_state_model, x,
-                           initial_state=[h_start, c_start])
+from_state = publish.model(
+    "lstm_initial_state", initial_state_model, x, initial_state=[h_start, c_start]
+)
 publish.check_replay("replay_initial_state", replay_from_state, from_state)
 state_effect = np.max(np.abs(from_state - sequences), axis=(0, 2))  # by date
 assert state_effect[0] > 1e-2 and state_effect[-1] < state_effect[0] / 2  # the effect fades
 publish.value("state_effect_first", state_effect[0])
 publish.value("state_effect_last", state_effect[-1])
-vectors("initial_state_table", {
-    "$t$": ["−1"] + [str(t) for t in range(T)],
-    '<span class="c-h">$h_t$</span> from zero states': [zeros[0]] + list(sequences[0]),
-    '<span class="c-h">$h_t$</span> from <code>h_start</code>, <code>c_start</code>':
-        [h_start[0]] + list(from_state[0]),
-    "largest difference (both sequences)": ["—"] + [publish.fmt(d) for d in state_effect],
-})
+vectors(
+    "initial_state_table",
+    {
+        "$t$": ["−1"] + [str(t) for t in range(T)],
+        '<span class="c-h">$h_t$</span> from zero states': [zeros[0]] + list(sequences[0]),
+        '<span class="c-h">$h_t$</span> from <code>h_start</code>, <code>c_start</code>': [
+            h_start[0]
+        ]
+        + list(from_state[0]),
+        "largest difference (both sequences)": ["—"] + [publish.fmt(d) for d in state_effect],
+    },
+)
 
 # %%
 # --8<-- [start:continue]
@@ -259,8 +298,9 @@ first_part, h_split, c_split = lstm_state_model.predict(x[:, :split], verbose=0)
 second_part = initial_state_model.predict([x[:, split:], h_split, c_split], verbose=0)
 continued = np.concatenate([first_part, second_part], axis=1)  # the same as `sequences`
 # --8<-- [end:continue]
-second_part = publish.model("lstm_continued", initial_state_model, x[:, split:],
-                            initial_state=[h_split, c_split])
+second_part = publish.model(
+    "lstm_continued", initial_state_model, x[:, split:], initial_state=[h_split, c_split]
+)
 continued = np.concatenate([first_part, second_part], axis=1)
 same("continued_vs_whole", continued, sequences)
 publish.value("split", split)
@@ -283,8 +323,9 @@ call_3 = stateful_model.predict(x[:, split:], verbose=0)  # call 2's input, from
 # --8<-- [end:stateful]
 stateful_lstm = lstm
 lstm.reset_state()  # publish.model calls predict again: call 1, then call 2
-call_1, call_2 = publish.model("lstm_stateful", stateful_model, x[:, :split],
-                               next_inputs=[x[:, split:]])
+call_1, call_2 = publish.model(
+    "lstm_stateful", stateful_model, x[:, :split], next_inputs=[x[:, split:]]
+)
 assert np.array_equal(h_kept, lstm.states[0].numpy())
 lstm.reset_state()
 assert np.array_equal(call_3, stateful_model.predict(x[:, split:], verbose=0))
@@ -312,15 +353,19 @@ check_outputs("stateful_kept", [h_last, c_last], [h_kept, c_kept])
 reset_effect = float(np.max(np.abs(call_3 - call_2)))
 assert reset_effect > 1e-2
 publish.value("reset_effect", reset_effect)
-vectors("stateful_table", {
-    "$t$": [str(t) for t in range(T)],
-    "call": ["`call_1`"] * split + ["`call_2`"] * (T - split),
-    "index in the call's output": ([f"`[0, {t}]`" for t in range(split)]
-                                   + [f"`[0, {t - split}]`" for t in range(split, T)]),
-    '<span class="c-h">$h_t$</span>, stateful': list(call_1[0]) + list(call_2[0]),
-    "`sequences[0, t]`, one call": list(sequences[0]),
-    "`call_3`, after `reset_state()`": ["—"] * split + list(call_3[0]),
-})
+vectors(
+    "stateful_table",
+    {
+        "$t$": [str(t) for t in range(T)],
+        "call": ["`call_1`"] * split + ["`call_2`"] * (T - split),
+        "index in the call's output": (
+            [f"`[0, {t}]`" for t in range(split)] + [f"`[0, {t - split}]`" for t in range(split, T)]
+        ),
+        '<span class="c-h">$h_t$</span>, stateful': list(call_1[0]) + list(call_2[0]),
+        "`sequences[0, t]`, one call": list(sequences[0]),
+        "`call_3`, after `reset_state()`": ["—"] * split + list(call_3[0]),
+    },
+)
 
 # %% [markdown]
 # ## go_backwards=True
@@ -338,12 +383,15 @@ backwards_last_model = lstm_model(go_backwards=True)
 backwards_last = publish.model("lstm_backwards_last", backwards_last_model, x)
 publish.check_replay("replay_backwards_last", replay_backwards[:, -1], backwards_last)
 assert np.array_equal(backwards_last, backwards[:, -1])
-vectors("backwards_table", {
-    "row $k$ of the output": [str(k) for k in range(T)],
-    "date read, $T-1-k$": [str(T - 1 - k) for k in range(T)],
-    '<span class="c-x">$x_{T-1-k}$</span>': list(x[0, ::-1]),
-    "`backwards[0, k]`": list(backwards[0]),
-})
+vectors(
+    "backwards_table",
+    {
+        "row $k$ of the output": [str(k) for k in range(T)],
+        "date read, $T-1-k$": [str(T - 1 - k) for k in range(T)],
+        '<span class="c-x">$x_{T-1-k}$</span>': list(x[0, ::-1]),
+        "`backwards[0, k]`": list(backwards[0]),
+    },
+)
 
 # %% [markdown]
 # ## Masking
@@ -353,7 +401,7 @@ vectors("backwards_table", {
 length = 3  # real dates in each sequence; the other dates are padding
 padded = np.zeros((N, T, m), dtype="float32")
 padded[0, :length] = x[0, :length]  # sequence 0: padded at the end ("post")
-padded[1, T - length:] = x[0, :length]  # sequence 1: the same dates, padded at the start ("pre")
+padded[1, T - length :] = x[0, :length]  # sequence 1: the same dates, padded at the start ("pre")
 
 inputs = keras.Input(shape=(None, m))
 masked = layers.Masking(mask_value=0.0)(inputs)  # a date whose features are all 0 is padding
@@ -385,49 +433,62 @@ for t in range(T):
 replay_masked = np.stack(outputs, axis=1)
 # --8<-- [end:masking_replay]
 check_outputs("replay_masking", [replay_masked, h_t, c_t], [output, h, c])
-assert np.array_equal(output[0, length:], np.repeat(output[0, length - 1:length], T - length, axis=0))
-assert np.all(output[1, :T - length] == 0)
-same("post_vs_pre", output[0, :length], output[1, T - length:])
+assert np.array_equal(
+    output[0, length:], np.repeat(output[0, length - 1 : length], T - length, axis=0)
+)
+assert np.all(output[1, : T - length] == 0)
+same("post_vs_pre", output[0, :length], output[1, T - length :])
 same("masked_vs_unpadded", output[0, :length], sequences[0, :length])
-unmasked_pre = float(np.max(np.abs(unmasked[1, T - length:] - output[1, T - length:])))
+unmasked_pre = float(np.max(np.abs(unmasked[1, T - length :] - output[1, T - length :])))
 unmasked_post = float(np.max(np.abs(unmasked[0, -1] - output[0, -1])))
 assert unmasked_pre > 1e-2 and unmasked_post > 1e-2
 publish.value("unmasked_pre", unmasked_pre)
 publish.value("unmasked_post", unmasked_post)
 for row, name in [(0, "masking_post_table"), (1, "masking_pre_table")]:
-    vectors(name, {
-        "$t$": [str(t) for t in range(T)],
-        '<span class="c-x">$x_t$</span> (padded)': list(padded[row]),
-        "real date": ["yes" if real else "no, padding" for real in mask[row]],
-        "`output`, with `Masking`": list(output[row]),
-        '<span class="c-cell">$c_t$</span> (replay)': [cell[row] for cell in cells],
-        "without `Masking`": list(unmasked[row]),
-    })
-publish.matrix("masking_states", np.vstack([h[0], c[0]]),
-               row_labels=[f'`h[0]`, <span class="c-h">$h_{length - 1}$</span>',
-                           f'`c[0]`, <span class="c-cell">$c_{length - 1}$</span>'],
-               col_labels=[f"unit {j + 1}" for j in range(n)])
+    vectors(
+        name,
+        {
+            "$t$": [str(t) for t in range(T)],
+            '<span class="c-x">$x_t$</span> (padded)': list(padded[row]),
+            "real date": ["yes" if real else "no, padding" for real in mask[row]],
+            "`output`, with `Masking`": list(output[row]),
+            '<span class="c-cell">$c_t$</span> (replay)': [cell[row] for cell in cells],
+            "without `Masking`": list(unmasked[row]),
+        },
+    )
+publish.matrix(
+    "masking_states",
+    np.vstack([h[0], c[0]]),
+    row_labels=[
+        f'`h[0]`, <span class="c-h">$h_{length - 1}$</span>',
+        f'`c[0]`, <span class="c-cell">$c_{length - 1}$</span>',
+    ],
+    col_labels=[f"unit {j + 1}" for j in range(n)],
+)
 
 # The mask is lost when the call also passes initial_state tensors (layer.py, __call__, step 6):
 inputs = keras.Input(shape=(None, m))
 h_0, c_0 = keras.Input(shape=(n,)), keras.Input(shape=(n,))
 lstm = layers.LSTM(n, return_sequences=True)
-lost_mask_model = keras.Model([inputs, h_0, c_0],
-                              lstm(layers.Masking()(inputs), initial_state=[h_0, c_0]))
+lost_mask_model = keras.Model(
+    [inputs, h_0, c_0], lstm(layers.Masking()(inputs), initial_state=[h_0, c_0])
+)
 lstm.set_weights(lstm_weights)
 lost = lost_mask_model.predict([padded, zeros, zeros], verbose=0)
 assert np.max(np.abs(lost - unmasked)) < 1e-6 and np.max(np.abs(lost - output)) > 1e-2
 # ... and kept when the mask is passed explicitly:
 lstm = layers.LSTM(n, return_sequences=True)
 explicit_mask = keras.ops.any(keras.ops.not_equal(inputs, 0.0), axis=-1)
-explicit_model = keras.Model([inputs, h_0, c_0],
-                             lstm(inputs, initial_state=[h_0, c_0], mask=explicit_mask))
+explicit_model = keras.Model(
+    [inputs, h_0, c_0], lstm(inputs, initial_state=[h_0, c_0], mask=explicit_mask)
+)
 lstm.set_weights(lstm_weights)
 explicit = explicit_model.predict([padded, zeros, zeros], verbose=0)
 assert np.max(np.abs(explicit - output)) < 1e-6
 
 # %% [markdown]
 # ## Bidirectional
+
 
 # %%
 # --8<-- [start:bidirectional]
@@ -453,10 +514,16 @@ concat = publish.model("bidirectional_concat", concat_model, x)
 summed = publish.model("bidirectional_sum", sum_model, x)
 bidirectional_last = publish.model("bidirectional_last", bidirectional_last_model, x)
 bidirectional_layer = concat_model.layers[-1]
-for got, expected in zip(bidirectional_layer.forward_layer.get_weights() +
-                         bidirectional_layer.backward_layer.get_weights(), lstm_weights + backward_weights):
+for got, expected in zip(
+    bidirectional_layer.forward_layer.get_weights()
+    + bidirectional_layer.backward_layer.get_weights(),
+    lstm_weights + backward_weights,
+):
     assert np.array_equal(got, expected)
-assert bidirectional_layer.backward_layer.go_backwards and not bidirectional_layer.forward_layer.go_backwards
+assert (
+    bidirectional_layer.backward_layer.go_backwards
+    and not bidirectional_layer.forward_layer.go_backwards
+)
 
 # The LSTM given to Bidirectional is a template: the wrapper builds two new layers from it.
 template = layers.LSTM(n, return_sequences=True)
@@ -468,7 +535,8 @@ wrapper_model = keras.Model(inputs, wrapper(layers.Masking()(inputs)))
 wrapper.set_weights(lstm_weights + backward_weights)
 masked_bidirectional = wrapper_model.predict(padded, verbose=0)
 assert np.all(masked_bidirectional[0, length:] == 0)
-assert np.all(masked_bidirectional[1, :T - length] == 0)
+assert np.all(masked_bidirectional[1, : T - length] == 0)
+
 
 # --8<-- [start:bidirectional_replay]
 def backward_step(x_t, h, c):
@@ -491,23 +559,34 @@ publish.shape("bidirectional_last_shape", bidirectional_last)
 last_vs_sequence = float(np.max(np.abs(bidirectional_last[:, n:] - concat[:, -1, n:])))
 assert last_vs_sequence > 1e-2 and np.array_equal(bidirectional_last[:, :n], concat[:, -1, :n])
 publish.value("last_vs_sequence", last_vs_sequence)
-vectors("bidirectional_table", {
-    "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': list(x[0]),
-    "forward, `concat[0, t, :n]`": list(concat[0, :, :n]),
-    "backward, `concat[0, t, n:]`": list(concat[0, :, n:]),
-    "`summed[0, t]`": list(summed[0]),
-})
-publish.matrix("bidirectional_last_table",
-               np.vstack([bidirectional_last[0], concat[0, -1], concat[0, 0]]),
-               row_labels=["`bidirectional_last[0]`", "`concat[0, -1]`", "`concat[0, 0]`"],
-               col_labels=([f'<span class="c-h">$h^{{\\rightarrow}}$</span> unit {j + 1}' for j in range(n)]
-                           + [f'<span class="c-h">$h^{{\\leftarrow}}$</span> unit {j + 1}' for j in range(n)]))
-publish.text("bidirectional_paths", "\n".join(
-    f"{v.path:<56} {str(tuple(v.shape)):>8}" for v in bidirectional_layer.weights), code="text")
+vectors(
+    "bidirectional_table",
+    {
+        "$t$": [str(t) for t in range(T)],
+        '<span class="c-x">$x_t$</span>': list(x[0]),
+        "forward, `concat[0, t, :n]`": list(concat[0, :, :n]),
+        "backward, `concat[0, t, n:]`": list(concat[0, :, n:]),
+        "`summed[0, t]`": list(summed[0]),
+    },
+)
+publish.matrix(
+    "bidirectional_last_table",
+    np.vstack([bidirectional_last[0], concat[0, -1], concat[0, 0]]),
+    row_labels=["`bidirectional_last[0]`", "`concat[0, -1]`", "`concat[0, 0]`"],
+    col_labels=(
+        [f'<span class="c-h">$h^{{\\rightarrow}}$</span> unit {j + 1}' for j in range(n)]
+        + [f'<span class="c-h">$h^{{\\leftarrow}}$</span> unit {j + 1}' for j in range(n)]
+    ),
+)
+publish.text(
+    "bidirectional_paths",
+    "\n".join(f"{v.path:<56} {str(tuple(v.shape)):>8}" for v in bidirectional_layer.weights),
+    code="text",
+)
 
 # %% [markdown]
 # ## The weights of every model, and an overview of the outputs
+
 
 # %%
 def shapes(layer):
@@ -521,12 +600,17 @@ weight_rows = [
     ("`SimpleRNN`", simple_rnn_state_model.layers[-1]),
     ("`GRU`", gru_state_model.layers[-1]),
 ]
-publish.text_table("weights_table", {
-    "layer": [label for label, _ in weight_rows],
-    **{f"`{name}`, ${symbol}$": [shapes(layer)[name] for _, layer in weight_rows]
-       for name, symbol in [("kernel", "W_x"), ("recurrent_kernel", "W_h"), ("bias", "b")]},
-    "parameters": [str(layer.count_params()) for _, layer in weight_rows],
-})
+publish.text_table(
+    "weights_table",
+    {
+        "layer": [label for label, _ in weight_rows],
+        **{
+            f"`{name}`, ${symbol}$": [shapes(layer)[name] for _, layer in weight_rows]
+            for name, symbol in [("kernel", "W_x"), ("recurrent_kernel", "W_h"), ("bias", "b")]
+        },
+        "parameters": [str(layer.count_params()) for _, layer in weight_rows],
+    },
+)
 lstm_params = weight_rows[0][1].count_params()
 assert lstm_params == 4 * n * (m + n + 1)
 publish.value("lstm_params", lstm_params)
@@ -536,35 +620,80 @@ assert bidirectional_layer.count_params() == 2 * lstm_params
 publish.value("bidirectional_arrays", len(bidirectional_layer.get_weights()))
 publish.value("stateful_arrays", len(stateful_lstm.get_weights()))
 publish.value("stateful_params", stateful_lstm.count_params())
-publish.value("stateful_state_shapes", " and ".join(f"`{tuple(s.shape)}`" for s in stateful_lstm.states))
+publish.value(
+    "stateful_state_shapes", " and ".join(f"`{tuple(s.shape)}`" for s in stateful_lstm.states)
+)
 assert stateful_lstm.count_params() == lstm_params and len(stateful_lstm.get_weights()) == 3
 
 overview = [  # (the layer and its options, what it returns, the model's outputs, data file entry)
     ("`LSTM(n, return_sequences=True)`", "$h_t$ at every date", sequences, "lstm_sequences"),
     ("`LSTM(n)`", "$h_t$ at the last date", last, "lstm_last"),
-    ("`LSTM(n, return_sequences=True, return_state=True)`", "`[output, h, c]`",
-     state_outputs["LSTM"], "lstm_state"),
-    ("`SimpleRNN` or `GRU`, same options", "`[output, h]`", state_outputs["GRU"],
-     "simple_rnn_state, gru_state"),
-    ("`LSTM(n, return_sequences=True)`, called with `initial_state=[h_0, c_0]`",
-     "$h_t$ at every date, from $h_{-1}$, $c_{-1}$", from_state, "lstm_initial_state"),
-    ("`LSTM(n, return_sequences=True, stateful=True)`, two calls",
-     "$h_t$ at the dates of each call", [call_1, call_2], "lstm_stateful"),
-    ("`LSTM(n, return_sequences=True, go_backwards=True)`", "$h_t$, last date first", backwards,
-     "lstm_backwards"),
-    ("`Masking()`, then `LSTM(n, return_sequences=True, return_state=True)`",
-     "`[output, h, c]`, padded dates skipped", [output, h, c], "lstm_masking"),
-    ("`Bidirectional(LSTM(n, return_sequences=True))`", "forward and backward $h_t$, side by side",
-     concat, "bidirectional_concat"),
-    ("`Bidirectional(LSTM(n, return_sequences=True), merge_mode=\"sum\")`",
-     "forward + backward $h_t$", summed, "bidirectional_sum"),
-    ("`Bidirectional(LSTM(n))`", "forward $h_{T-1}$ and backward $h_0$", bidirectional_last,
-     "bidirectional_last"),
+    (
+        "`LSTM(n, return_sequences=True, return_state=True)`",
+        "`[output, h, c]`",
+        state_outputs["LSTM"],
+        "lstm_state",
+    ),
+    (
+        "`SimpleRNN` or `GRU`, same options",
+        "`[output, h]`",
+        state_outputs["GRU"],
+        "simple_rnn_state, gru_state",
+    ),
+    (
+        "`LSTM(n, return_sequences=True)`, called with `initial_state=[h_0, c_0]`",
+        "$h_t$ at every date, from $h_{-1}$, $c_{-1}$",
+        from_state,
+        "lstm_initial_state",
+    ),
+    (
+        "`LSTM(n, return_sequences=True, stateful=True)`, two calls",
+        "$h_t$ at the dates of each call",
+        [call_1, call_2],
+        "lstm_stateful",
+    ),
+    (
+        "`LSTM(n, return_sequences=True, go_backwards=True)`",
+        "$h_t$, last date first",
+        backwards,
+        "lstm_backwards",
+    ),
+    (
+        "`Masking()`, then `LSTM(n, return_sequences=True, return_state=True)`",
+        "`[output, h, c]`, padded dates skipped",
+        [output, h, c],
+        "lstm_masking",
+    ),
+    (
+        "`Bidirectional(LSTM(n, return_sequences=True))`",
+        "forward and backward $h_t$, side by side",
+        concat,
+        "bidirectional_concat",
+    ),
+    (
+        '`Bidirectional(LSTM(n, return_sequences=True), merge_mode="sum")`',
+        "forward + backward $h_t$",
+        summed,
+        "bidirectional_sum",
+    ),
+    (
+        "`Bidirectional(LSTM(n))`",
+        "forward $h_{T-1}$ and backward $h_0$",
+        bidirectional_last,
+        "bidirectional_last",
+    ),
 ]
-publish.text_table("overview_table", {
-    "layer": [row[0] for row in overview],
-    "returns": [row[1] for row in overview],
-    "shapes": [", ".join(f"`{np.shape(o)}`" for o in (row[2] if isinstance(row[2], list) else [row[2]]))
-               for row in overview],
-    "data file": [", ".join(f"`{name}`" for name in row[3].split(", ")) for row in overview],
-})
+publish.text_table(
+    "overview_table",
+    {
+        "layer": [row[0] for row in overview],
+        "returns": [row[1] for row in overview],
+        "shapes": [
+            ", ".join(
+                f"`{np.shape(o)}`" for o in (row[2] if isinstance(row[2], list) else [row[2]])
+            )
+            for row in overview
+        ],
+        "data file": [", ".join(f"`{name}`" for name in row[3].split(", ")) for row in overview],
+    },
+)

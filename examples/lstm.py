@@ -34,11 +34,13 @@ y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")  # shape 
 # --8<-- [end:data]
 
 # --8<-- [start:model]
-model = keras.Sequential([
-    keras.Input(shape=(None, m)),  # any number of dates, m features per date
-    layers.LSTM(n, return_sequences=True),  # h_t at every date, shape (N, T, n)
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),  # any number of dates, m features per date
+        layers.LSTM(n, return_sequences=True),  # h_t at every date, shape (N, T, n)
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+    ]
+)
 initial_weights = [w.copy() for w in model.get_weights()]  # before training, for later
 model.compile(loss="mse", optimizer="adam")
 epochs = 100
@@ -74,11 +76,19 @@ W_y, b_y = model.layers[1].get_weights()  # the Dense layer inside TimeDistribut
 print(kernel.shape, recurrent_kernel.shape, bias.shape)  # (m, 4n) (n, 4n) (4n,)
 
 # Keras order of the column blocks: i, f, c, o
-W_xi, W_xf, W_xc, W_xo = (kernel[:, 0:n], kernel[:, n:2 * n],
-                          kernel[:, 2 * n:3 * n], kernel[:, 3 * n:4 * n])
-W_hi, W_hf, W_hc, W_ho = (recurrent_kernel[:, 0:n], recurrent_kernel[:, n:2 * n],
-                          recurrent_kernel[:, 2 * n:3 * n], recurrent_kernel[:, 3 * n:4 * n])
-b_i, b_f, b_c, b_o = bias[0:n], bias[n:2 * n], bias[2 * n:3 * n], bias[3 * n:4 * n]
+W_xi, W_xf, W_xc, W_xo = (
+    kernel[:, 0:n],
+    kernel[:, n : 2 * n],
+    kernel[:, 2 * n : 3 * n],
+    kernel[:, 3 * n : 4 * n],
+)
+W_hi, W_hf, W_hc, W_ho = (
+    recurrent_kernel[:, 0:n],
+    recurrent_kernel[:, n : 2 * n],
+    recurrent_kernel[:, 2 * n : 3 * n],
+    recurrent_kernel[:, 3 * n : 4 * n],
+)
+b_i, b_f, b_c, b_o = bias[0:n], bias[n : 2 * n], bias[2 * n : 3 * n], bias[3 * n : 4 * n]
 # --8<-- [end:weights]
 
 publish.shape("kernel_shape", kernel)
@@ -107,28 +117,46 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
-publish.text_table("blocks", {
-    "block": [str(k) for k in range(4)],
-    "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(4)],
-    "Python": [f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[{block(k)}]`"
-               for k in range(4)],
-    "gate": [gate_label(k) for k in range(4)],
-    "matrices": [f"$W_{{x{g[0]}}}$, $W_{{h{g[0]}}}$, $b_{g[0]}$" for g in GATES],
-})
+publish.text_table(
+    "blocks",
+    {
+        "block": [str(k) for k in range(4)],
+        "columns": [f"{k * n} to {(k + 1) * n - 1}" for k in range(4)],
+        "Python": [
+            f"`kernel[:, {block(k)}]`, `recurrent_kernel[:, {block(k)}]`, `bias[{block(k)}]`"
+            for k in range(4)
+        ],
+        "gate": [gate_label(k) for k in range(4)],
+        "matrices": [f"$W_{{x{g[0]}}}$, $W_{{h{g[0]}}}$, $b_{g[0]}$" for g in GATES],
+    },
+)
 
-split = {"i": (W_xi, W_hi, b_i), "f": (W_xf, W_hf, b_f), "c": (W_xc, W_hc, b_c), "o": (W_xo, W_ho, b_o)}
+split = {
+    "i": (W_xi, W_hi, b_i),
+    "f": (W_xf, W_hf, b_f),
+    "c": (W_xc, W_hc, b_c),
+    "o": (W_xo, W_ho, b_o),
+}
 for letter, css, name, symbol in GATES:
     W_x, W_h, b = split[letter]
     publish.matrix(
-        f"gate_{letter}", np.vstack([W_x, W_h, b]),
-        row_labels=([f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
-                    + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)] + [f"$b_{letter}$"]),
+        f"gate_{letter}",
+        np.vstack([W_x, W_h, b]),
+        row_labels=(
+            [f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
+            + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)]
+            + [f"$b_{letter}$"]
+        ),
         col_labels=[f'<span class="{css}">${symbol}_{{t,{j + 1}}}$</span>' for j in range(n)],
-        corner=f'<span class="{css}">{name}</span>')
+        corner=f'<span class="{css}">{name}</span>',
+    )
 
-publish.matrix("dense_weights", np.vstack([W_y, b_y]),
-               row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
-               col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)])
+publish.matrix(
+    "dense_weights",
+    np.vstack([W_y, b_y]),
+    row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
+    col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)],
+)
 
 # %% [markdown]
 # ## unit_forget_bias: where the bias starts
@@ -140,13 +168,18 @@ publish.matrix("dense_weights", np.vstack([W_y, b_y]),
 initial_bias = initial_weights[2]  # the LSTM bias before model.fit
 print(initial_bias.reshape(4, n))  # one row per block: i, f, c, o
 # --8<-- [end:initial_bias]
-assert np.all(initial_bias[n:2 * n] == 1) and np.all(np.delete(initial_bias, np.s_[n:2 * n]) == 0)
-publish.table("forget_bias", {
-    "block": [gate_label(k) for k in range(4)],
-    "slice": [f"`bias[{block(k)}]`" for k in range(4)],
-    "before training": [publish.vector(initial_bias[k * n:(k + 1) * n], 4) for k in range(4)],
-    "after training": [publish.vector(bias[k * n:(k + 1) * n], 4) for k in range(4)],
-})
+assert np.all(initial_bias[n : 2 * n] == 1) and np.all(
+    np.delete(initial_bias, np.s_[n : 2 * n]) == 0
+)
+publish.table(
+    "forget_bias",
+    {
+        "block": [gate_label(k) for k in range(4)],
+        "slice": [f"`bias[{block(k)}]`" for k in range(4)],
+        "before training": [publish.vector(initial_bias[k * n : (k + 1) * n], 4) for k in range(4)],
+        "after training": [publish.vector(bias[k * n : (k + 1) * n], 4) for k in range(4)],
+    },
+)
 
 # The untrained model, recorded so that its initial weights are in the data file.
 untrained = keras.models.clone_model(model)
@@ -171,7 +204,9 @@ publish.value("params_total", model.count_params())
 
 # %%
 # --8<-- [start:predict]
-new_input = np.array([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32")
+new_input = np.array(
+    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32"
+)
 predicted = model.predict(new_input)  # shape (1, 5, 1)
 # --8<-- [end:predict]
 predicted = publish.model("lstm", model, new_input)
@@ -211,26 +246,32 @@ publish.check_replay("replay_batch", test_replay, test_predicted)
 publish.value("n_test", len(test_input))
 
 times = [str(t) for t in range(T)]
-publish.table("gates_table", {
-    "$t$": times,
-    '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
-    '<span class="c-i">$i_t$</span>': [publish.vector(s["i"]) for s in steps],
-    '<span class="c-f">$f_t$</span>': [publish.vector(s["f"]) for s in steps],
-    '<span class="c-cand">$\\tilde c_t$</span>': [publish.vector(s["c_tilde"]) for s in steps],
-    '<span class="c-o">$o_t$</span>': [publish.vector(s["o"]) for s in steps],
-})
+publish.table(
+    "gates_table",
+    {
+        "$t$": times,
+        '<span class="c-x">$x_t$</span>': [publish.vector(x, 1) for x in new_input[0]],
+        '<span class="c-i">$i_t$</span>': [publish.vector(s["i"]) for s in steps],
+        '<span class="c-f">$f_t$</span>': [publish.vector(s["f"]) for s in steps],
+        '<span class="c-cand">$\\tilde c_t$</span>': [publish.vector(s["c_tilde"]) for s in steps],
+        '<span class="c-o">$o_t$</span>': [publish.vector(s["o"]) for s in steps],
+    },
+)
 c_abs_max = max(float(np.max(np.abs(s["c"]))) for s in steps)
 assert c_abs_max > 1  # the text says that c_t leaves (-1, 1) on this input
 publish.value("c_abs_max", c_abs_max)
 publish.value("sigmoid_one", sigmoid(1.0))
-publish.table("states_table", {
-    "$t$": times,
-    '<span class="c-cell">$c_t$</span>': [publish.vector(s["c"]) for s in steps],
-    '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
-    '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
-    '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
-    "target rule": list(sigmoid(2 * np.cumsum(new_input[0, :, 0] - new_input[0, :, 1]))),
-})
+publish.table(
+    "states_table",
+    {
+        "$t$": times,
+        '<span class="c-cell">$c_t$</span>': [publish.vector(s["c"]) for s in steps],
+        '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
+        '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
+        '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
+        "target rule": list(sigmoid(2 * np.cumsum(new_input[0, :, 0] - new_input[0, :, 1]))),
+    },
+)
 
 # %% [markdown]
 # ## return_state: the final h and c
@@ -261,15 +302,19 @@ assert output_vs_h == 0 and c_vs_h > 1e-2
 publish.value("output_vs_h", f"{output_vs_h:g}")
 publish.value("c_vs_h", c_vs_h)
 publish.value("T_last", T - 1)
-publish.matrix("states_returned", np.vstack([output[0, -1], h_last[0], c_last[0]]),
-               row_labels=["`output[0, -1]`", "`h` (second output)", "`c` (third output)"],
-               col_labels=[f"unit {j + 1}" for j in range(n)])
+publish.matrix(
+    "states_returned",
+    np.vstack([output[0, -1], h_last[0], c_last[0]]),
+    row_labels=["`output[0, -1]`", "`h` (second output)", "`c` (third output)"],
+    col_labels=[f"unit {j + 1}" for j in range(n)],
+)
 
 # %% [markdown]
 # ## What changed since Keras 2: the gate activation
 #
 # Keras 2.0 to 2.2 used recurrent_activation="hard_sigmoid" for the gates; Keras 2.3 and Keras 3
 # use "sigmoid". And hard_sigmoid itself changed between Keras 2 and Keras 3.
+
 
 # %%
 # --8<-- [start:hard_sigmoid]
@@ -285,13 +330,16 @@ z = np.array([-4, -3, -2.5, -1, 0, 1, 2.5, 3, 4], dtype="float32")
 keras3_values = keras.ops.convert_to_numpy(keras.activations.hard_sigmoid(z))
 # --8<-- [end:hard_sigmoid]
 publish.check_replay("hard_sigmoid_formula", hard_sigmoid_keras3(z), keras3_values)
-publish.table("hard_sigmoid_table", {
-    "$z$": [publish.fmt(v, 1) for v in z],
-    "$\\sigma(z)$": sigmoid(z),
-    "Keras 2: $\\mathrm{clip}(0.2 z + 0.5, 0, 1)$": hard_sigmoid_keras2(z),
-    "Keras 3: $\\mathrm{clip}(z/6 + 0.5, 0, 1)$": hard_sigmoid_keras3(z),
-    "Keras 3, `hard_sigmoid(z)`": keras3_values,
-})
+publish.table(
+    "hard_sigmoid_table",
+    {
+        "$z$": [publish.fmt(v, 1) for v in z],
+        "$\\sigma(z)$": sigmoid(z),
+        "Keras 2: $\\mathrm{clip}(0.2 z + 0.5, 0, 1)$": hard_sigmoid_keras2(z),
+        "Keras 3: $\\mathrm{clip}(z/6 + 0.5, 0, 1)$": hard_sigmoid_keras3(z),
+        "Keras 3, `hard_sigmoid(z)`": keras3_values,
+    },
+)
 
 # %%
 # --8<-- [start:hard_sigmoid_replay]
@@ -301,11 +349,13 @@ y_keras3_hard = np.array([[s["y"] for s in steps_keras3_hard]])
 y_keras2_hard = np.array([[s["y"] for s in steps_keras2_hard]])
 
 # Keras 3 with recurrent_activation="hard_sigmoid" and the same trained weights:
-hard_model = keras.Sequential([
-    keras.Input(shape=(None, m)),
-    layers.LSTM(n, return_sequences=True, recurrent_activation="hard_sigmoid"),
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
-])
+hard_model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),
+        layers.LSTM(n, return_sequences=True, recurrent_activation="hard_sigmoid"),
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
+    ]
+)
 hard_model.set_weights(model.get_weights())
 predicted_hard = hard_model.predict(new_input)
 # --8<-- [end:hard_sigmoid_replay]
@@ -316,12 +366,15 @@ keras2_vs_keras3_hard = float(np.max(np.abs(y_keras2_hard - predicted_hard)))
 assert sigmoid_vs_hard > 1e-3 and keras2_vs_keras3_hard > 1e-3
 publish.value("sigmoid_vs_hard", sigmoid_vs_hard)
 publish.value("keras2_vs_keras3_hard", keras2_vs_keras3_hard)
-publish.table("hard_sigmoid_outputs", {
-    "$t$": times,
-    "`model.predict` (sigmoid gates)": list(predicted[0, :, 0]),
-    "Keras 3, `recurrent_activation=\"hard_sigmoid\"`": list(predicted_hard[0, :, 0]),
-    "replay with Keras 2 `hard_sigmoid`": list(y_keras2_hard[0, :, 0]),
-})
+publish.table(
+    "hard_sigmoid_outputs",
+    {
+        "$t$": times,
+        "`model.predict` (sigmoid gates)": list(predicted[0, :, 0]),
+        'Keras 3, `recurrent_activation="hard_sigmoid"`': list(predicted_hard[0, :, 0]),
+        "replay with Keras 2 `hard_sigmoid`": list(y_keras2_hard[0, :, 0]),
+    },
+)
 
 # %% [markdown]
 # ## What changed since Keras 2: the GRU bias
@@ -362,6 +415,8 @@ def torch_style_lstm(sequence):
         h = sigmoid(o) * np.tanh(c)
         hs.append(h)
     return np.array(hs)
+
+
 # --8<-- [end:torch]
 
 

@@ -97,12 +97,20 @@ def text_table(name: str, columns: dict[str, list[str]]) -> str:
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
         raise ValueError(f"table {name!r}: columns have different lengths {sorted(lengths)}")
-    return _publish(name, _markdown_table(list(columns), [list(r) for r in zip(*columns.values())],
-                                          numeric=False))
+    return _publish(
+        name,
+        _markdown_table(list(columns), [list(r) for r in zip(*columns.values())], numeric=False),
+    )
 
 
-def matrix(name: str, array, row_labels: list[str], col_labels: list[str], corner: str = "",
-           digits: int = DIGITS) -> str:
+def matrix(
+    name: str,
+    array,
+    row_labels: list[str],
+    col_labels: list[str],
+    corner: str = "",
+    digits: int = DIGITS,
+) -> str:
     """Publish a 1-D or 2-D array as a table with labelled rows and columns.
 
     A 1-D array is shown as one row. The labels must match the array's shape: the check keeps
@@ -112,8 +120,10 @@ def matrix(name: str, array, row_labels: list[str], col_labels: list[str], corne
     if a.ndim == 1:
         a = a[np.newaxis, :]
     if a.shape != (len(row_labels), len(col_labels)):
-        raise ValueError(f"matrix {name!r}: array of shape {np.shape(array)} but "
-                         f"{len(row_labels)} row and {len(col_labels)} column labels")
+        raise ValueError(
+            f"matrix {name!r}: array of shape {np.shape(array)} but "
+            f"{len(row_labels)} row and {len(col_labels)} column labels"
+        )
     rows = [[label] + [fmt(v, digits) for v in row] for label, row in zip(row_labels, a)]
     return _publish(name, _markdown_table([corner] + col_labels, rows))
 
@@ -155,13 +165,15 @@ def check_replay(name: str, replay, predicted, tolerance: float = TOLERANCE) -> 
     """
     replay, predicted = np.asarray(replay), np.asarray(predicted)
     if replay.shape != predicted.shape:
-        raise ReplayMismatch(f"{name}: replay has shape {replay.shape}, "
-                             f"model.predict has shape {predicted.shape}")
+        raise ReplayMismatch(
+            f"{name}: replay has shape {replay.shape}, model.predict has shape {predicted.shape}"
+        )
     diff = float(np.max(np.abs(replay.astype(np.float64) - predicted.astype(np.float64))))
     print(f"{name}: max |replay - predict| = {diff:.1e}")
     if not diff <= tolerance:
-        raise ReplayMismatch(f"{name}: replay differs from model.predict by {diff:.3e} "
-                             f"(tolerance {tolerance:.0e})")
+        raise ReplayMismatch(
+            f"{name}: replay differs from model.predict by {diff:.3e} (tolerance {tolerance:.0e})"
+        )
     _publish(name, f"{diff:.1e}".replace("-", "\u2212"))
     return diff
 
@@ -178,14 +190,19 @@ def _layer_entry(model_name: str, layer) -> dict:
     ``Bidirectional`` layer records its two layers, each in this form, as ``forward`` and
     ``backward`` (their weights have the same names)."""
     if type(layer).__name__ == "Bidirectional":
-        return {"class_name": "Bidirectional", "config": layer.get_config(), "weights": {},
-                "forward": _layer_entry(model_name, layer.forward_layer),
-                "backward": _layer_entry(model_name, layer.backward_layer)}
+        return {
+            "class_name": "Bidirectional",
+            "config": layer.get_config(),
+            "weights": {},
+            "forward": _layer_entry(model_name, layer.forward_layer),
+            "backward": _layer_entry(model_name, layer.backward_layer),
+        }
     weights = {}
     for variable in layer.weights:
         if variable.name in weights:
-            raise ValueError(f"model {model_name!r}: layer {layer.name} has two weights "
-                             f"named {variable.name!r}")
+            raise ValueError(
+                f"model {model_name!r}: layer {layer.name} has two weights named {variable.name!r}"
+            )
         weights[variable.name] = _nested(variable.numpy())
     return {"class_name": type(layer).__name__, "config": layer.get_config(), "weights": weights}
 
@@ -212,18 +229,24 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None):
     (``reset_state()``). Returns the list of the predictions of all the calls.
     """
     inputs = np.asarray(inputs, dtype=np.float32)
-    entry = {"name": name, "layers": [_layer_entry(name, layer) for layer in keras_model.layers],
-             "input": _nested(inputs)}
+    entry = {
+        "name": name,
+        "layers": [_layer_entry(name, layer) for layer in keras_model.layers],
+        "input": _nested(inputs),
+    }
     if initial_state is not None:
         initial_state = [np.asarray(s, dtype=np.float32) for s in initial_state]
         entry["initial_state"] = [_nested(s) for s in initial_state]
     for layer in keras_model.layers:
         states = getattr(layer, "states", None) if getattr(layer, "stateful", False) else None
         if any(np.any(s.numpy()) for s in states or []):
-            raise ValueError(f"model {name!r}: the states of {layer.name} are not zero; call "
-                             f"its reset_state() before recording the model")
-    output = keras_model.predict(inputs if initial_state is None else [inputs, *initial_state],
-                                 verbose=0)
+            raise ValueError(
+                f"model {name!r}: the states of {layer.name} are not zero; call "
+                f"its reset_state() before recording the model"
+            )
+    output = keras_model.predict(
+        inputs if initial_state is None else [inputs, *initial_state], verbose=0
+    )
     entry["output"] = _outputs(output)
     if next_inputs is not None:
         next_inputs = [np.asarray(x, dtype=np.float32) for x in next_inputs]

@@ -19,6 +19,8 @@ publish.setup(seed=0)
 # --8<-- [start:sigmoid]
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
 # --8<-- [end:sigmoid]
 
 
@@ -55,11 +57,15 @@ publish.value("baseline", float(np.mean(np.var(y_train, axis=(0, 1)))), digits=4
 # --8<-- [start:model]
 n = 5  # units of the SimpleRNN: the size of the hidden state h_t
 epochs = 100
-model = keras.Sequential([
-    keras.Input(shape=(None, m)),                 # any number of time steps, m features each
-    layers.SimpleRNN(n, return_sequences=True),   # h_t at every step; activation="tanh" by default
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),  # any number of time steps, m features each
+        layers.SimpleRNN(
+            n, return_sequences=True
+        ),  # h_t at every step; activation="tanh" by default
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+    ]
+)
 model.compile(loss="mse", optimizer="adam")
 history = model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
 # --8<-- [end:model]
@@ -79,8 +85,10 @@ publish.text("summary", "\n".join(summary_lines), code="text")
 # %%
 # --8<-- [start:weights]
 W_x, W_h, b_h, W_y, b_y = model.get_weights()
-print(W_x.shape, W_h.shape, b_h.shape)  # SimpleRNN: kernel (m, n), recurrent_kernel (n, n), bias (n,)
-print(W_y.shape, b_y.shape)             # Dense: kernel (n, m'), bias (m',)
+print(
+    W_x.shape, W_h.shape, b_h.shape
+)  # SimpleRNN: kernel (m, n), recurrent_kernel (n, n), bias (n,)
+print(W_y.shape, b_y.shape)  # Dense: kernel (n, m'), bias (m',)
 # --8<-- [end:weights]
 for name, w in [("W_x", W_x), ("W_h", W_h), ("b_h", b_h), ("W_y", W_y), ("b_y", b_y)]:
     publish.shape(f"{name}_shape", w)
@@ -97,17 +105,28 @@ publish.matrix("b_y", b_y, row_labels=["$b_y$"], col_labels=y_labels)
 
 # Parameter counts: the formulas, and what Keras counts, layer by layer.
 rnn_layer, dense_layer = model.layers
-publish.table("params", {
-    "layer: its weights": [f"`SimpleRNN`: $W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
-                           f"`TimeDistributed(Dense)`: $W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`",
-                           "the model"],
-    "formula": ["$n(m + n + 1)$", "$m'(n + 1)$", ""],
-    "with the sizes": [f"${n} \\times ({m} + {n} + 1)$", f"${m_out} \\times ({n} + 1)$", ""],
-    "formula value": [str(n * (m + n + 1)), str(m_out * (n + 1)),
-                      str(n * (m + n + 1) + m_out * (n + 1))],
-    "`count_params()`": [str(rnn_layer.count_params()), str(dense_layer.count_params()),
-                         str(model.count_params())],
-})
+publish.table(
+    "params",
+    {
+        "layer: its weights": [
+            f"`SimpleRNN`: $W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
+            f"`TimeDistributed(Dense)`: $W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`",
+            "the model",
+        ],
+        "formula": ["$n(m + n + 1)$", "$m'(n + 1)$", ""],
+        "with the sizes": [f"${n} \\times ({m} + {n} + 1)$", f"${m_out} \\times ({n} + 1)$", ""],
+        "formula value": [
+            str(n * (m + n + 1)),
+            str(m_out * (n + 1)),
+            str(n * (m + n + 1) + m_out * (n + 1)),
+        ],
+        "`count_params()`": [
+            str(rnn_layer.count_params()),
+            str(dense_layer.count_params()),
+            str(model.count_params()),
+        ],
+    },
+)
 assert rnn_layer.count_params() == n * (m + n + 1) and dense_layer.count_params() == m_out * (n + 1)
 publish.value("params_rnn", rnn_layer.count_params())
 publish.value("params_total", model.count_params())
@@ -127,6 +146,7 @@ predicted = publish.model("simple_rnn_sequences", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 
+
 # --8<-- [start:replay]
 def simple_rnn(x, W_x, W_h, b_h):
     """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x of shape (T, m)."""
@@ -139,7 +159,7 @@ def simple_rnn(x, W_x, W_h, b_h):
 
 
 h = simple_rnn(new_input[0], W_x, W_h, b_h)  # (T, n)
-y = sigmoid(h @ W_y + b_y)                   # (T, m'): y_t = sigmoid(h_t W_y + b_y) at each t
+y = sigmoid(h @ W_y + b_y)  # (T, m'): y_t = sigmoid(h_t W_y + b_y) at each t
 # --8<-- [end:replay]
 publish.check_replay("replay", y[np.newaxis], predicted)
 
@@ -147,12 +167,15 @@ publish.check_replay("replay", y[np.newaxis], predicted)
 h_keras = keras.ops.convert_to_numpy(rnn_layer(new_input))  # (1, T, n)
 publish.check_replay("replay_h", h[np.newaxis], h_keras)
 
-publish.table("steps", {
-    "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
-    '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
-    '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
-})
+publish.table(
+    "steps",
+    {
+        "$t$": [str(t) for t in range(T)],
+        '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
+        '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
+        '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
+    },
+)
 
 
 # %% [markdown]
@@ -161,19 +184,27 @@ publish.table("steps", {
 # The three terms of the sum, the sum, and its tanh, unit by unit, for t = 0 (where
 # h_{-1} = 0, so the recurrent term vanishes) and t = 1.
 
+
 # %%
 def step_detail(t):
     h_prev = np.zeros(n) if t == 0 else h[t - 1]
     x_term, h_term = new_input[0, t] @ W_x, h_prev @ W_h
     total = x_term + h_term + b_h
-    rows = [f"$x_{t} W_x$", f"$h_{{{t - 1}}} W_h$", "$b_h$", "sum",
-            "$\\class{c-h}{h_%d} = \\tanh(\\text{sum})$" % t]
+    rows = [
+        f"$x_{t} W_x$",
+        f"$h_{{{t - 1}}} W_h$",
+        "$b_h$",
+        "sum",
+        f"$\\class{{c-h}}{{h_{t}}} = \\tanh(\\text{{sum}})$",
+    ]
     return np.array([x_term, h_term, b_h, total, np.tanh(total)]), rows
 
 
 for t in (0, 1):
     detail, rows = step_detail(t)
-    publish.matrix(f"step_{t}", detail, row_labels=rows, col_labels=[f"unit {j + 1}" for j in range(n)])
+    publish.matrix(
+        f"step_{t}", detail, row_labels=rows, col_labels=[f"unit {j + 1}" for j in range(n)]
+    )
     publish.check_replay(f"step_{t}_vs_replay", detail[-1], h[t])
     publish.value(f"x_{t}", publish.vector(new_input[0, t], 1))
 publish.value("h_0", publish.vector(h[0]))
@@ -186,11 +217,13 @@ publish.value("h_0", publish.vector(h[0]))
 
 # %%
 # --8<-- [start:last_step]
-last_model = keras.Sequential([
-    keras.Input(shape=(None, m)),
-    layers.SimpleRNN(n),  # return_sequences=False, the default: only h_{T-1}
-    layers.Dense(m_out, activation="sigmoid"),
-])
+last_model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),
+        layers.SimpleRNN(n),  # return_sequences=False, the default: only h_{T-1}
+        layers.Dense(m_out, activation="sigmoid"),
+    ]
+)
 last_model.set_weights(model.get_weights())  # the same W_x, W_h, b_h, W_y, b_y
 last_predicted = last_model.predict(new_input, verbose=0)  # shape (1, m'): y_{T-1} only
 # --8<-- [end:last_step]
@@ -204,9 +237,20 @@ publish.check_replay("last_y_vs_sequence", last_predicted, predicted[:, -1])
 publish.check_replay("last_y_vs_replay", last_predicted, y[np.newaxis, -1])
 publish.value("last_params", last_model.count_params())
 
-publish.table("last_step", {
-    "": [f"sequence model, row $t = {T - 1}$ of the table above",
-         "`last_model`, its only output"],
-    f'<span class="c-h">$h_{{{T - 1}}}$</span>': [publish.vector(h_keras[0, -1]), publish.vector(last_h[0])],
-    f'<span class="c-y">$y_{{{T - 1}}}$</span>': [publish.vector(predicted[0, -1]), publish.vector(last_predicted[0])],
-})
+publish.table(
+    "last_step",
+    {
+        "": [
+            f"sequence model, row $t = {T - 1}$ of the table above",
+            "`last_model`, its only output",
+        ],
+        f'<span class="c-h">$h_{{{T - 1}}}$</span>': [
+            publish.vector(h_keras[0, -1]),
+            publish.vector(last_h[0]),
+        ],
+        f'<span class="c-y">$y_{{{T - 1}}}$</span>': [
+            publish.vector(predicted[0, -1]),
+            publish.vector(last_predicted[0]),
+        ],
+    },
+)

@@ -21,6 +21,8 @@ publish.setup(seed=0)
 # --8<-- [start:sigmoid]
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
 # --8<-- [end:sigmoid]
 
 
@@ -56,12 +58,16 @@ publish.value("baseline", float(np.mean(np.var(y_train, axis=(0, 1)))), digits=4
 # --8<-- [start:model]
 n, n2 = 5, 7  # units of the first layer (h_t) and of the second layer (h'_t)
 epochs = 100
-model = keras.Sequential([
-    keras.Input(shape=(None, m)),                  # any number of time steps, m features each
-    layers.SimpleRNN(n, return_sequences=True),    # h_t, shape (N, T, n): the second layer's input
-    layers.SimpleRNN(n2, return_sequences=True),   # h'_t, shape (N, T, n')
-    layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h'_t
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(None, m)),  # any number of time steps, m features each
+        layers.SimpleRNN(
+            n, return_sequences=True
+        ),  # h_t, shape (N, T, n): the second layer's input
+        layers.SimpleRNN(n2, return_sequences=True),  # h'_t, shape (N, T, n')
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h'_t
+    ]
+)
 model.compile(loss="mse", optimizer="adam")
 history = model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
 # --8<-- [end:model]
@@ -95,18 +101,22 @@ publish.shape("last_step_shape", last_step)
 
 # --8<-- [start:error]
 try:
-    keras.Sequential([
-        keras.Input(shape=(None, m)),
-        layers.SimpleRNN(n, name="first"),    # forgot return_sequences=True: output (N, n)
-        layers.SimpleRNN(n2, name="second"),  # expects (N, T, n)
-    ])
+    keras.Sequential(
+        [
+            keras.Input(shape=(None, m)),
+            layers.SimpleRNN(n, name="first"),  # forgot return_sequences=True: output (N, n)
+            layers.SimpleRNN(n2, name="second"),  # expects (N, T, n)
+        ]
+    )
 except ValueError as error:
     print(error)
-# --8<-- [end:error]
+    # --8<-- [end:error]
     stack_error = str(error)
 else:
     raise AssertionError("Keras accepted a recurrent layer after a 2-D output")
-publish.text("stack_error", textwrap.fill(stack_error, width=80), code="text")  # wrapped to fit the page
+publish.text(
+    "stack_error", textwrap.fill(stack_error, width=80), code="text"
+)  # wrapped to fit the page
 
 # %% [markdown]
 # ## The weights: three arrays per recurrent layer, two for the Dense layer
@@ -114,12 +124,22 @@ publish.text("stack_error", textwrap.fill(stack_error, width=80), code="text")  
 # %%
 # --8<-- [start:weights]
 W_x, W_h, b_h, W2_x, W2_h, b2_h, W_y, b_y = model.get_weights()
-print(W_x.shape, W_h.shape, b_h.shape)     # first SimpleRNN: (m, n), (n, n), (n,)
-print(W2_x.shape, W2_h.shape, b2_h.shape)  # second SimpleRNN, W'_x, W'_h, b'_h: (n, n'), (n', n'), (n',)
-print(W_y.shape, b_y.shape)                # Dense: (n', m'), (m',)
+print(W_x.shape, W_h.shape, b_h.shape)  # first SimpleRNN: (m, n), (n, n), (n,)
+print(
+    W2_x.shape, W2_h.shape, b2_h.shape
+)  # second SimpleRNN, W'_x, W'_h, b'_h: (n, n'), (n', n'), (n',)
+print(W_y.shape, b_y.shape)  # Dense: (n', m'), (m',)
 # --8<-- [end:weights]
-for name, w in [("W_x", W_x), ("W_h", W_h), ("b_h", b_h), ("W2_x", W2_x), ("W2_h", W2_h),
-                ("b2_h", b2_h), ("W_y", W_y), ("b_y", b_y)]:
+for name, w in [
+    ("W_x", W_x),
+    ("W_h", W_h),
+    ("b_h", b_h),
+    ("W2_x", W2_x),
+    ("W2_h", W2_h),
+    ("b2_h", b2_h),
+    ("W_y", W_y),
+    ("b_y", b_y),
+]:
     publish.shape(f"{name}_shape", w)
 
 x_labels = [f"$x_{{t,{i + 1}}}$" for i in range(m)]
@@ -140,19 +160,27 @@ publish.matrix("b_y", b_y, row_labels=["$b_y$"], col_labels=y_labels)
 # Parameter counts: the formulas, and what Keras counts, layer by layer.
 rnn_layer, rnn2_layer, dense_layer = model.layers
 formulas = [n * (m + n + 1), n2 * (n + n2 + 1), m_out * (n2 + 1)]
-publish.table("params", {
-    "layer: its weights": [
-        f"first `SimpleRNN`: $W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
-        f"second `SimpleRNN`: $W'_x$ `{W2_x.shape}`, $W'_h$ `{W2_h.shape}`, $b'_h$ `{b2_h.shape}`",
-        f"`TimeDistributed(Dense)`: $W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`",
-        "the model"],
-    "formula": ["$n(m + n + 1)$", "$n'(n + n' + 1)$", "$m'(n' + 1)$", ""],
-    "with the sizes": [f"${n} \\times ({m} + {n} + 1)$", f"${n2} \\times ({n} + {n2} + 1)$",
-                       f"${m_out} \\times ({n2} + 1)$", ""],
-    "formula value": [str(f) for f in formulas] + [str(sum(formulas))],
-    "`count_params()`": [str(layer.count_params()) for layer in model.layers]
-                        + [str(model.count_params())],
-})
+publish.table(
+    "params",
+    {
+        "layer: its weights": [
+            f"first `SimpleRNN`: $W_x$ `{W_x.shape}`, $W_h$ `{W_h.shape}`, $b_h$ `{b_h.shape}`",
+            f"second `SimpleRNN`: $W'_x$ `{W2_x.shape}`, $W'_h$ `{W2_h.shape}`, $b'_h$ `{b2_h.shape}`",
+            f"`TimeDistributed(Dense)`: $W_y$ `{W_y.shape}`, $b_y$ `{b_y.shape}`",
+            "the model",
+        ],
+        "formula": ["$n(m + n + 1)$", "$n'(n + n' + 1)$", "$m'(n' + 1)$", ""],
+        "with the sizes": [
+            f"${n} \\times ({m} + {n} + 1)$",
+            f"${n2} \\times ({n} + {n2} + 1)$",
+            f"${m_out} \\times ({n2} + 1)$",
+            "",
+        ],
+        "formula value": [str(f) for f in formulas] + [str(sum(formulas))],
+        "`count_params()`": [str(layer.count_params()) for layer in model.layers]
+        + [str(model.count_params())],
+    },
+)
 assert [layer.count_params() for layer in model.layers] == formulas
 publish.value("params_total", model.count_params())
 
@@ -171,6 +199,7 @@ predicted = publish.model("stacked_rnn", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 
+
 # --8<-- [start:replay]
 def simple_rnn(x, W_x, W_h, b_h):
     """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x of shape (T, features)."""
@@ -183,8 +212,8 @@ def simple_rnn(x, W_x, W_h, b_h):
 
 
 h = simple_rnn(new_input[0], W_x, W_h, b_h)  # first layer, (T, n):   h_t from x_t and h_{t-1}
-h2 = simple_rnn(h, W2_x, W2_h, b2_h)         # second layer, (T, n'): h'_t from h_t and h'_{t-1}
-y = sigmoid(h2 @ W_y + b_y)                  # (T, m'): y_t = sigmoid(h'_t W_y + b_y) at each t
+h2 = simple_rnn(h, W2_x, W2_h, b2_h)  # second layer, (T, n'): h'_t from h_t and h'_{t-1}
+y = sigmoid(h2 @ W_y + b_y)  # (T, m'): y_t = sigmoid(h'_t W_y + b_y) at each t
 # --8<-- [end:replay]
 publish.check_replay("replay", y[np.newaxis], predicted)
 
@@ -194,13 +223,16 @@ h2_keras = keras.ops.convert_to_numpy(rnn2_layer(h_keras))  # (1, T, n')
 publish.check_replay("replay_h", h[np.newaxis], h_keras)
 publish.check_replay("replay_h2", h2[np.newaxis], h2_keras)
 
-publish.table("steps", {
-    "$t$": [str(t) for t in range(T)],
-    '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
-    '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
-    '<span class="c-h2">$h\'_t$</span>': [publish.vector(v) for v in h2],
-    '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
-})
+publish.table(
+    "steps",
+    {
+        "$t$": [str(t) for t in range(T)],
+        '<span class="c-x">$x_t$</span>': [publish.vector(v, 1) for v in new_input[0]],
+        '<span class="c-h">$h_t$</span>': [publish.vector(v) for v in h],
+        '<span class="c-h2">$h\'_t$</span>': [publish.vector(v) for v in h2],
+        '<span class="c-y">$y_t$</span>': [publish.vector(v) for v in y],
+    },
+)
 
 # %% [markdown]
 # ## One step of the second layer in detail
@@ -213,10 +245,18 @@ t = 1
 input_term, recurrent_term = h[t] @ W2_x, h2[t - 1] @ W2_h
 total = input_term + recurrent_term + b2_h
 detail = np.array([input_term, recurrent_term, b2_h, total, np.tanh(total)])
-publish.matrix("step_1", detail,
-               row_labels=[f"$h_{t} W'_x$", f"$h'_{t - 1} W'_h$", "$b'_h$", "sum",
-                           "$\\class{c-h2}{h'_%d} = \\tanh(\\text{sum})$" % t],
-               col_labels=[f"unit {j + 1}" for j in range(n2)])
+publish.matrix(
+    "step_1",
+    detail,
+    row_labels=[
+        f"$h_{t} W'_x$",
+        f"$h'_{t - 1} W'_h$",
+        "$b'_h$",
+        "sum",
+        f"$\\class{{c-h2}}{{h'_{t}}} = \\tanh(\\text{{sum}})$",
+    ],
+    col_labels=[f"unit {j + 1}" for j in range(n2)],
+)
 publish.check_replay("step_1_vs_replay", detail[-1], h2[t])
 publish.value("h_1", publish.vector(h[t]))
 publish.value("h2_0", publish.vector(h2[t - 1]))

@@ -19,6 +19,8 @@ publish.setup(seed=0)
 # --8<-- [start:sigmoid]
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
 # --8<-- [end:sigmoid]
 
 
@@ -34,10 +36,12 @@ N, T = 256, 6
 x_train_1d = np.random.uniform(0, 1, size=(N, T, 1)).astype("float32")
 y_train_1d = sigmoid(2 * x_train_1d - 1)  # the rule the model should learn: W = 2, b = -1
 
-model_1d = keras.Sequential([
-    keras.Input(shape=(None, 1)),  # any number of dates, 1 feature per date
-    layers.TimeDistributed(layers.Dense(units=1, activation="sigmoid")),
-])
+model_1d = keras.Sequential(
+    [
+        keras.Input(shape=(None, 1)),  # any number of dates, 1 feature per date
+        layers.TimeDistributed(layers.Dense(units=1, activation="sigmoid")),
+    ]
+)
 model_1d.compile(loss="mse", optimizer="rmsprop")
 history_1d = model_1d.fit(x_train_1d, y_train_1d, epochs=100, batch_size=32, verbose=0)
 # --8<-- [end:model_1d]
@@ -74,16 +78,21 @@ replay_1d = sigmoid(new_input_1d * W_1d[0, 0] + b_1d[0])  # y_t = sigmoid(x_t W 
 
 publish.shape("new_input_1d_shape", new_input_1d)
 publish.shape("predicted_1d_shape", predicted_1d)
-publish.table("prediction_1d", {
-    "$t$": [str(t) for t in range(new_input_1d.shape[1])],
-    "$x_t$": new_input_1d[0, :, 0],
-    "$y_t$ (`model.predict`)": predicted_1d[0, :, 0],
-    "$\\sigma(x_t W + b)$ (numpy)": replay_1d[0, :, 0],
-})
+publish.table(
+    "prediction_1d",
+    {
+        "$t$": [str(t) for t in range(new_input_1d.shape[1])],
+        "$x_t$": new_input_1d[0, :, 0],
+        "$y_t$ (`model.predict`)": predicted_1d[0, :, 0],
+        "$\\sigma(x_t W + b)$ (numpy)": replay_1d[0, :, 0],
+    },
+)
 publish.check_replay("replay_1d", replay_1d, predicted_1d)
 first_value = new_input_1d[0, 0, 0]
-publish.value("same_input_dates", ", ".join(
-    str(t) for t in range(new_input_1d.shape[1]) if new_input_1d[0, t, 0] == first_value))
+publish.value(
+    "same_input_dates",
+    ", ".join(str(t) for t in range(new_input_1d.shape[1]) if new_input_1d[0, t, 0] == first_value),
+)
 
 # %% [markdown]
 # ## The complete example: m = 2 inputs, m' = 3 outputs
@@ -94,18 +103,21 @@ publish.value("same_input_dates", ", ".join(
 # %%
 # --8<-- [start:data]
 dim_in, dim_out = 2, 3
-A = np.array([[1.0, -1.0, 0.5],
-              [2.0, 0.5, -1.0]])
+A = np.array([[1.0, -1.0, 0.5], [2.0, 0.5, -1.0]])
 c = np.array([-1.0, 0.5, 0.0])
 x_train = np.random.uniform(0, 1, size=(N, T, dim_in)).astype("float32")
 y_train = sigmoid(x_train @ A + c).astype("float32")
 # --8<-- [end:data]
 
 # --8<-- [start:model]
-model = keras.Sequential([
-    keras.Input(shape=(None, dim_in)),  # input is dim_in-dimensional at each date
-    layers.TimeDistributed(layers.Dense(units=dim_out, activation="sigmoid")),  # target is dim_out-dimensional
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(None, dim_in)),  # input is dim_in-dimensional at each date
+        layers.TimeDistributed(
+            layers.Dense(units=dim_out, activation="sigmoid")
+        ),  # target is dim_out-dimensional
+    ]
+)
 model.compile(loss="mse", optimizer="rmsprop")
 history = model.fit(x_train, y_train, epochs=100, batch_size=32, verbose=0)
 # --8<-- [end:model]
@@ -142,7 +154,9 @@ publish.value("params_formula", W.size + b.size)
 
 # %%
 # --8<-- [start:predict]
-new_input = np.array([[[1, 1], [0.8, 0.8], [0.6, 0.6], [0.2, 0.2], [1, 1], [0, 0]]], dtype="float32")
+new_input = np.array(
+    [[[1, 1], [0.8, 0.8], [0.6, 0.6], [0.2, 0.2], [1, 1], [0, 0]]], dtype="float32"
+)
 print(new_input.shape)  # (1, 6, 2), a valid shape for this model
 predicted = model.predict(new_input)
 print(predicted.shape)  # (1, 6, 3)
@@ -164,12 +178,15 @@ publish.check_replay("replay_vectorized", replay_vectorized, predicted)
 
 x_0 = new_input[0, 0]
 publish.value("x_0", f"({publish.fmt(x_0[0], 1)}, {publish.fmt(x_0[1], 1)})")
-publish.table("first_step", {
-    "unit $j$": [str(j + 1) for j in range(dim_out)],
-    "$(x_0 W + b)_j$": x_0 @ W + b,
-    "$y_{0,j} = \\sigma\\big((x_0 W + b)_j\\big)$": sigmoid(x_0 @ W + b),
-    "`model.predict`": predicted[0, 0],
-})
+publish.table(
+    "first_step",
+    {
+        "unit $j$": [str(j + 1) for j in range(dim_out)],
+        "$(x_0 W + b)_j$": x_0 @ W + b,
+        "$y_{0,j} = \\sigma\\big((x_0 W + b)_j\\big)$": sigmoid(x_0 @ W + b),
+        "`model.predict`": predicted[0, 0],
+    },
+)
 
 # %% [markdown]
 # ## Inputs of another shape (k, l, m)
@@ -196,17 +213,23 @@ other_predict = model.predict(other_input, verbose=0)
 publish.shape("other_predict_shape", other_predict)
 if other_predict.shape == other_output.shape:
     publish.check_replay("predict_other_length", other_predict, other_output)
-    publish.text("predict_other_length_note",
-                 f"With Keras {keras.__version__}, `model.predict(other_input)` returns the same "
-                 f"shape and values as `model(other_input)`.")
+    publish.text(
+        "predict_other_length_note",
+        f"With Keras {keras.__version__}, `model.predict(other_input)` returns the same "
+        f"shape and values as `model(other_input)`.",
+    )
 else:
-    publish.text("predict_other_length_note", (
-        f'!!! bug "`model.predict` and a new sequence length, in Keras {keras.__version__}"\n'
-        f"    After `model.predict` has run on sequences of 6 dates, `model.predict(other_input)` "
-        f"returns an array of shape `{other_predict.shape}`, not `{other_output.shape}`: "
-        f"the time axis is cut to the batch size. Calling the model, `model(other_input)`, or "
-        f"`model.predict_on_batch(other_input)` gives the right result, and so does a plain "
-        f"`Dense` layer (below), which needs no wrapper."))
+    publish.text(
+        "predict_other_length_note",
+        (
+            f'!!! bug "`model.predict` and a new sequence length, in Keras {keras.__version__}"\n'
+            f"    After `model.predict` has run on sequences of 6 dates, `model.predict(other_input)` "
+            f"returns an array of shape `{other_predict.shape}`, not `{other_output.shape}`: "
+            f"the time axis is cut to the batch size. Calling the model, `model(other_input)`, or "
+            f"`model.predict_on_batch(other_input)` gives the right result, and so does a plain "
+            f"`Dense` layer (below), which needs no wrapper."
+        ),
+    )
 
 # %% [markdown]
 # ## TimeDistributed(Dense) and Dense give the same result
@@ -216,10 +239,12 @@ else:
 
 # %%
 # --8<-- [start:dense]
-dense_model = keras.Sequential([
-    keras.Input(shape=(None, dim_in)),
-    layers.Dense(units=dim_out, activation="sigmoid"),  # no wrapper
-])
+dense_model = keras.Sequential(
+    [
+        keras.Input(shape=(None, dim_in)),
+        layers.Dense(units=dim_out, activation="sigmoid"),  # no wrapper
+    ]
+)
 dense_model.set_weights(model.get_weights())  # the same W and b
 predicted_dense = dense_model.predict(new_input)
 # --8<-- [end:dense]

@@ -104,9 +104,12 @@ def run(script: Path, out_dir: Path) -> None:
     import publish  # the example's helper module, from the examples folder
 
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                             "language": "python"},
-                              "language_info": {"name": "python"}})
+    notebook.metadata.update(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
     outputs: dict[str, str] = {}
     current: list = []  # the outputs of the cell being run
 
@@ -114,8 +117,11 @@ def run(script: Path, out_dir: Path) -> None:
         if name in outputs:
             raise ValueError(f"output {name!r} is published twice")
         outputs[name] = markdown
-        current.append(nbformat.v4.new_output(
-            "display_data", data={"text/markdown": markdown, "text/plain": markdown}))
+        current.append(
+            nbformat.v4.new_output(
+                "display_data", data={"text/markdown": markdown, "text/plain": markdown}
+            )
+        )
 
     publish._sink = sink
     namespace = {"__name__": "__main__", "__file__": str(script)}
@@ -135,8 +141,9 @@ def run(script: Path, out_dir: Path) -> None:
         if printed:
             current.insert(0, nbformat.v4.new_output("stream", name="stdout", text=printed))
         shown = "\n".join(ln for ln in cell.source.splitlines() if not SNIPPET_MARK.match(ln))
-        notebook.cells.append(nbformat.v4.new_code_cell(
-            shown.strip("\n"), outputs=current, execution_count=executed))
+        notebook.cells.append(
+            nbformat.v4.new_code_cell(shown.strip("\n"), outputs=current, execution_count=executed)
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "outputs.json").write_text(json.dumps(outputs, indent=1), encoding="utf-8")
@@ -151,7 +158,7 @@ def main(argv: list[str]) -> int:
     script, out_dir = Path(argv[0]), Path(argv[1])
     try:
         run(script, out_dir)
-    except BaseException as exc:  # noqa: BLE001 - every failure must reach the build
+    except BaseException as exc:
         print(f"EXAMPLE ERROR {_error_line(script.resolve(), exc)}", file=sys.stderr)
         traceback.print_exc()
         return 1

@@ -23,8 +23,8 @@ import logging
 import os
 import re
 import sys
-from urllib.parse import urljoin
 from pathlib import Path
+from urllib.parse import urljoin
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -32,7 +32,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples  # noqa: E402
+from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
 
 log = logging.getLogger("mkdocs.hooks.examples")
 
@@ -40,8 +40,12 @@ INCLUDE = re.compile(r"\{\{ *([A-Za-z_][\w.]*) *\}\}")
 MATHJAX_SCRIPT = "assets/mathjax/tex-svg-full.js"
 # mkdocs-jupyter's notebook template loads MathJax 2 from a CDN (the site's MathJax 3 is used
 # instead) and has a script that would import Mermaid from a CDN: both are removed.
-NOTEBOOK_CDN_CODE = [re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
-                     re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S)]
+NOTEBOOK_CDN_CODE = [
+    re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
+    re.compile(
+        r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S
+    ),
+]
 
 _state: dict = {"serving": False, "results": {}, "errors": {}, "notebooks": {}}
 
@@ -101,28 +105,40 @@ def on_files(files: Files, config) -> Files:
     for message in _state["errors"].values():
         log.error(message)
     for result in results.values():
-        files.append(File.generated(config, f"data/{result.slug}.json", abs_src_path=str(result.data_file)))
+        files.append(
+            File.generated(config, f"data/{result.slug}.json", abs_src_path=str(result.data_file))
+        )
         # The same data as a classic script, for the step-through panel (docs/javascripts/stepper.js):
         # a page opened from file:// may load a script but not fetch() a JSON file.
         files.append(File.generated(config, f"data/{result.slug}.js", content=data_script(result)))
         # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
-        files.append(File(f"notebooks/{result.slug}.ipynb", src_dir=str(result.entry),
-                          dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
+        files.append(
+            File(
+                f"notebooks/{result.slug}.ipynb",
+                src_dir=str(result.entry),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
     _state["offline"] = _offline_zip(config)  # starts now, beside the rest of this build
     if _state["offline"]:
         _state["offline"].start()
     import mathjax  # django-static-mathjax: MathJax's ready-made bundles, as plain files
 
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-    files.append(File.generated(config, MATHJAX_SCRIPT, abs_src_path=str(es5 / Path(MATHJAX_SCRIPT).name)))
+    files.append(
+        File.generated(config, MATHJAX_SCRIPT, abs_src_path=str(es5 / Path(MATHJAX_SCRIPT).name))
+    )
     return files
 
 
 def data_script(result: Result) -> str:
     """``data/<slug>.json`` wrapped as a script that stores it in ``window.RNN_DATA[slug]``."""
     data = result.data_file.read_text(encoding="utf-8").strip()
-    return ("window.RNN_DATA = window.RNN_DATA || {};\n"
-            f"window.RNN_DATA[{json.dumps(result.slug)}] = {data};\n")
+    return (
+        "window.RNN_DATA = window.RNN_DATA || {};\n"
+        f"window.RNN_DATA[{json.dumps(result.slug)}] = {data};\n"
+    )
 
 
 def _versions() -> dict[str, str]:
@@ -171,7 +187,9 @@ def on_post_page(output: str, page, config) -> str:
         for code in NOTEBOOK_CDN_CODE:
             output = code.sub("", output)
         # Code cells scroll sideways: keyboard users must be able to focus them (axe).
-        output = output.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+        output = output.replace(
+            '<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb'
+        )
     return output
 
 

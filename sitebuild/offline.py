@@ -28,11 +28,27 @@ REPO = Path(__file__).resolve().parent.parent
 ZIP_NAME = "rnn-with-keras-offline.zip"
 FOLDER_IN_ZIP = "rnn-with-keras"
 CONFIG = REPO / "mkdocs.yml"
-PACKAGES = ["mkdocs", "mkdocs-material", "mkdocs-jupyter", "pymdown-extensions", "django-static-mathjax"]
+PACKAGES = [
+    "mkdocs",
+    "mkdocs-material",
+    "mkdocs-jupyter",
+    "pymdown-extensions",
+    "django-static-mathjax",
+]
 
 
 def _command(site_dir: Path, config_file: Path) -> list[str]:
-    return [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    return [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "-f",
+        str(config_file),
+        "-d",
+        str(site_dir),
+    ]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -41,8 +57,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 def build(site_dir: Path, config_file: Path = CONFIG) -> None:
     """``mkdocs build`` of the offline copy into ``site_dir`` (examples come from the cache)."""
-    proc = subprocess.run(_command(site_dir, config_file), cwd=config_file.parent, env=_env(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        _command(site_dir, config_file),
+        cwd=config_file.parent,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"the offline build failed:\n{proc.stdout}{proc.stderr}")
 
@@ -95,8 +116,13 @@ class OfflineZip:
         with open(self.tmp / "log.txt", "w") as log:
             # Its own mkdocs-jupyter cache: the hosted build writes the shared one meanwhile.
             env = _env(JUPYTER_CACHE_DIR=str(self.cached.parent / "mkdocs-jupyter"))
-            self.proc = subprocess.Popen(_command(self.tmp / "site", self.config_file), cwd=self.config_file.parent,
-                                         env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                _command(self.tmp / "site", self.config_file),
+                cwd=self.config_file.parent,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def finish(self, archive: Path) -> bool:
         """Write the zip to ``archive``; return whether the offline copy was built."""
@@ -109,7 +135,9 @@ class OfflineZip:
                 self.start()
         try:
             if self.proc.wait() != 0:
-                raise RuntimeError("the offline build failed:\n" + (self.tmp / "log.txt").read_text())
+                raise RuntimeError(
+                    "the offline build failed:\n" + (self.tmp / "log.txt").read_text()
+                )
             zip_folder(self.tmp / "site", archive)
             self.cached.parent.mkdir(parents=True, exist_ok=True)
             partial = self.cached.with_name(f".tmp-{self.cached.name}-{os.getpid()}")

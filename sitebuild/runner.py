@@ -34,8 +34,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(os.environ.get("SITEBUILD_CACHE", REPO / ".cache" / "examples"))
 TIMEOUT_SECONDS = 900
-PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-            "keras": ("keras",), "numpy": ("numpy",)}
+PACKAGES = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+    "keras": ("keras",),
+    "numpy": ("numpy",),
+}
 
 
 class ExampleError(Exception):
@@ -87,7 +90,9 @@ def display(path: Path) -> str:
 # --- cache keys --------------------------------------------------------------------------
 
 
-IMPORT_LINE = re.compile(r"^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ \t]+(\w[\w.]*)[ \t]+import\b)", re.M)
+IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ \t]+(\w[\w.]*)[ \t]+import\b)", re.M
+)
 
 
 def imported_modules(source: str) -> set[str]:
@@ -96,7 +101,7 @@ def imported_modules(source: str) -> set[str]:
     an import-like line inside a string only adds a file to the key, never leaves one out."""
     names = set()
     for plain, from_module in IMPORT_LINE.findall(source):
-        for name in ([from_module] if from_module else plain.split(",")):
+        for name in [from_module] if from_module else plain.split(","):
             names.add(name.split()[0].split(".")[0] if name.split() else "")
     return names - {""}
 
@@ -155,8 +160,10 @@ def _child_env() -> dict[str, str]:
 
 def _error_message(script: Path, log: str, returncode: int) -> str:
     lines = log.splitlines()
-    first = next((ln.removeprefix("EXAMPLE ERROR ") for ln in lines if ln.startswith("EXAMPLE ERROR ")),
-                 f"{display(script)}: exited with code {returncode}")
+    first = next(
+        (ln.removeprefix("EXAMPLE ERROR ") for ln in lines if ln.startswith("EXAMPLE ERROR ")),
+        f"{display(script)}: exited with code {returncode}",
+    )
     tail = "\n".join("    " + ln for ln in lines[-25:])
     return f"{first}\n  last lines of its output:\n{tail}"
 
@@ -166,9 +173,15 @@ def _run_one(script: Path, entry: Path) -> Result:
     tmp = entry.with_name(f".tmp-{entry.name}-{os.getpid()}-{time.monotonic_ns()}")
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "sitebuild.cells", str(script), str(tmp)],
-                              cwd=REPO, env=_child_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT_SECONDS)
+        proc = subprocess.run(
+            [sys.executable, "-m", "sitebuild.cells", str(script), str(tmp)],
+            cwd=REPO,
+            env=_child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+        )
         if proc.returncode != 0:
             raise ExampleError(_error_message(script, proc.stdout, proc.returncode))
         (tmp / "log.txt").write_text(proc.stdout, encoding="utf-8")
@@ -227,8 +240,9 @@ def latest_results(scripts: list[Path], cache_dir: Path = CACHE_DIR) -> dict[Pat
     return results
 
 
-def run_examples(scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | None = None,
-                 log=print) -> tuple[dict[Path, Result], list[ExampleError]]:
+def run_examples(
+    scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | None = None, log=print
+) -> tuple[dict[Path, Result], list[ExampleError]]:
     """Bring the cache up to date for ``scripts``; return the results and the failures.
 
     Logs one line per example ("ran in N s" or "cached") and a summary.
@@ -239,16 +253,23 @@ def run_examples(scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | N
     versions = installed_versions()
     scripts = [Path(s).resolve() for s in dict.fromkeys(scripts)]
     entries = {s: cache_dir / f"{s.stem}--{cache_key(s, versions)}" for s in scripts}
-    results = {s: Result(s, e, ran=False, seconds=0.0) for s, e in entries.items()
-               if (e / "data.json").is_file()}
+    results = {
+        s: Result(s, e, ran=False, seconds=0.0)
+        for s, e in entries.items()
+        if (e / "data.json").is_file()
+    }
     # Longest first (by the last run's time), so that the slowest example does not start last.
     durations_file = cache_dir / "durations.json"
     durations = json.loads(durations_file.read_text()) if durations_file.is_file() else {}
-    todo = sorted((s for s in scripts if s not in results), key=lambda s: -durations.get(s.stem, 0.0))
+    todo = sorted(
+        (s for s in scripts if s not in results), key=lambda s: -durations.get(s.stem, 0.0)
+    )
     errors: list[ExampleError] = []
     if todo:
-        log(f"examples: running {len(todo)} of {len(scripts)} "
-            f"({', '.join(display(s) for s in todo)})")
+        log(
+            f"examples: running {len(todo)} of {len(scripts)} "
+            f"({', '.join(display(s) for s in todo)})"
+        )
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
             futures = {s: pool.submit(_run_one, s, entries[s]) for s in todo}
             for script, future in futures.items():
@@ -260,18 +281,24 @@ def run_examples(scripts: list[Path], cache_dir: Path = CACHE_DIR, jobs: int | N
         if script in results:
             log(results[script].log_line())
     if ran := {r.script.stem: round(r.seconds, 1) for r in results.values() if r.ran}:
-        _write_atomically(durations_file, json.dumps({**durations, **ran}, indent=1, sort_keys=True))
+        _write_atomically(
+            durations_file, json.dumps({**durations, **ran}, indent=1, sort_keys=True)
+        )
     _prune(cache_dir, [r.entry for r in results.values()])
     count = sum(r.ran for r in results.values())
-    log(f"examples: {count} ran, {len(results) - count} cached, {len(errors)} failed "
-        f"in {time.perf_counter() - start:.1f} s")
+    log(
+        f"examples: {count} ran, {len(results) - count} cached, {len(errors)} failed "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     return results, errors
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scripts", nargs="+", type=Path)
-    parser.add_argument("--jobs", type=int, default=None, help="examples run at once (default: cores)")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="examples run at once (default: cores)"
+    )
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
     args = parser.parse_args(argv)
     _, errors = run_examples(args.scripts, args.cache_dir, args.jobs)

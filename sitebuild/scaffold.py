@@ -35,8 +35,17 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 # Folders and pages of the built site that a chapter's URL must not take over.
-RESERVED = {"index", "data", "notebooks", "images", "assets", "javascripts", "stylesheets",
-            "download", "search"}
+RESERVED = {
+    "index",
+    "data",
+    "notebooks",
+    "images",
+    "assets",
+    "javascripts",
+    "stylesheets",
+    "download",
+    "search",
+}
 NOTEBOOKS_SECTION = "Notebooks"
 
 
@@ -49,37 +58,49 @@ class Refused(Exception):
 
 def paths(slug: str, root: Path = REPO) -> dict[str, Path]:
     module = slug.replace("-", "_")
-    return {"page": root / "docs" / f"{slug}.md",
-            "example": root / "examples" / f"{module}.py",
-            "test": root / "tests" / f"test_{module}.py"}
+    return {
+        "page": root / "docs" / f"{slug}.md",
+        "example": root / "examples" / f"{module}.py",
+        "test": root / "tests" / f"test_{module}.py",
+    }
 
 
 def check(slug: str, title: str, root: Path = REPO) -> None:
     """Raise ``Refused`` with a message for the contributor unless the chapter can be made."""
     if not SLUG.match(slug or ""):
-        raise Refused(f"{slug!r} is not a valid slug: use lowercase letters, digits and single "
-                      f"hyphens, starting with a letter (for example 'bidirectional' or "
-                      f"'conv-lstm'); it becomes the page's URL and file names")
+        raise Refused(
+            f"{slug!r} is not a valid slug: use lowercase letters, digits and single "
+            f"hyphens, starting with a letter (for example 'bidirectional' or "
+            f"'conv-lstm'); it becomes the page's URL and file names"
+        )
     if slug in RESERVED:
-        raise Refused(f"{slug!r} is a folder or page of the built site already; choose another slug")
+        raise Refused(
+            f"{slug!r} is a folder or page of the built site already; choose another slug"
+        )
     module = slug.replace("-", "_")
     if importlib.util.find_spec(module) is not None:
-        raise Refused(f"examples/{module}.py would hide the installed module {module!r} from the "
-                      f"examples (an example importing {module} would import itself); choose "
-                      f"another slug")
+        raise Refused(
+            f"examples/{module}.py would hide the installed module {module!r} from the "
+            f"examples (an example importing {module} would import itself); choose "
+            f"another slug"
+        )
     if not title.strip() or "\n" in title:
-        raise Refused("the title must be one non-empty line, for example "
-                      "TITLE=\"Part F: Bidirectional\"")
+        raise Refused(
+            'the title must be one non-empty line, for example TITLE="Part F: Bidirectional"'
+        )
     existing = [p for p in paths(slug, root).values() if p.exists()]
     if existing:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
-        raise Refused(f"chapter {slug!r} exists already ({names}); edit those files, or choose "
-                      f"another slug")
+        raise Refused(
+            f"chapter {slug!r} exists already ({names}); edit those files, or choose another slug"
+        )
     nav = _nav_paths(root / "mkdocs.yml")
     taken = [p for p in (f"{slug}.md", f"notebooks/{slug}.ipynb") if p in nav]
     if taken:
-        raise Refused(f"mkdocs.yml lists {', '.join(taken)} in its nav already; remove the "
-                      f"entries or choose another slug")
+        raise Refused(
+            f"mkdocs.yml lists {', '.join(taken)} in its nav already; remove the "
+            f"entries or choose another slug"
+        )
 
 
 # --- the nav -------------------------------------------------------------------------------
@@ -96,7 +117,7 @@ def _load_mkdocs_yml(text: str) -> dict:
 def _nav_paths(config_file: Path) -> list[str]:
     def walk(items):
         for item in items or []:
-            for value in (item.values() if isinstance(item, dict) else [item]):
+            for value in item.values() if isinstance(item, dict) else [item]:
                 yield from walk(value) if isinstance(value, list) else [value]
 
     return list(walk(_load_mkdocs_yml(config_file.read_text(encoding="utf-8")).get("nav")))
@@ -128,25 +149,45 @@ def add_to_nav(text: str, title: str, slug: str) -> str:
     key = _yaml_scalar(title)
     start = next((i for i, ln in enumerate(lines) if re.match(r"^nav:\s*(#.*)?$", ln)), None)
     if start is None:
-        raise Refused("mkdocs.yml has no 'nav:' section at the start of a line; add the page "
-                      "to the nav by hand")
-    end = next((i for i in range(start + 1, len(lines))  # the next top-level key
-                if lines[i].strip() and _indent(lines[i]) == 0 and not lines[i].startswith(("#", "-"))),
-               len(lines))
+        raise Refused(
+            "mkdocs.yml has no 'nav:' section at the start of a line; add the page "
+            "to the nav by hand"
+        )
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))  # the next top-level key
+            if lines[i].strip() and _indent(lines[i]) == 0 and not lines[i].startswith(("#", "-"))
+        ),
+        len(lines),
+    )
     items = [i for i in range(start + 1, end) if lines[i].lstrip().startswith("- ")]
     if not items:
         raise Refused("the nav in mkdocs.yml has no entries to follow; add the page by hand")
     top = min(_indent(lines[i]) for i in items)
-    notebooks = next((i for i in items if _indent(lines[i]) == top and
-                      re.match(rf"^\s*- +[\"']?{NOTEBOOKS_SECTION}[\"']?:\s*(#.*)?$", lines[i])), None)
+    notebooks = next(
+        (
+            i
+            for i in items
+            if _indent(lines[i]) == top
+            and re.match(rf"^\s*- +[\"']?{NOTEBOOKS_SECTION}[\"']?:\s*(#.*)?$", lines[i])
+        ),
+        None,
+    )
     page_line = f"{' ' * top}- {key}: {slug}.md\n"
     if notebooks is None:
         last = max(i for i in range(start + 1, end) if lines[i].strip())
-        new = [page_line, f"{' ' * top}- {NOTEBOOKS_SECTION}:\n",
-               f"{' ' * (top + 4)}- {key}: notebooks/{slug}.ipynb\n"]
-        return "".join(lines[:last + 1] + new + lines[last + 1:])
-    children = [i for i in range(notebooks + 1, end)
-                if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+        new = [
+            page_line,
+            f"{' ' * top}- {NOTEBOOKS_SECTION}:\n",
+            f"{' ' * (top + 4)}- {key}: notebooks/{slug}.ipynb\n",
+        ]
+        return "".join(lines[: last + 1] + new + lines[last + 1 :])
+    children = [
+        i
+        for i in range(notebooks + 1, end)
+        if lines[i].strip() and not lines[i].lstrip().startswith("#")
+    ]
     block = []
     for i in children:
         if _indent(lines[i]) <= top:
@@ -155,7 +196,13 @@ def add_to_nav(text: str, title: str, slug: str) -> str:
     child_indent = _indent(lines[block[0]]) if block else top + 4
     after = block[-1] if block else notebooks
     notebook_line = f"{' ' * child_indent}- {key}: notebooks/{slug}.ipynb\n"
-    out = lines[:notebooks] + [page_line] + lines[notebooks:after + 1] + [notebook_line] + lines[after + 1:]
+    out = (
+        lines[:notebooks]
+        + [page_line]
+        + lines[notebooks : after + 1]
+        + [notebook_line]
+        + lines[after + 1 :]
+    )
     return "".join(out)
 
 
@@ -434,7 +481,7 @@ def create(slug: str, title: str, root: Path = REPO) -> list[Path]:
 def _nav_paths_of(nav) -> list[str]:
     out = []
     for item in nav or []:
-        for value in (item.values() if isinstance(item, dict) else [item]):
+        for value in item.values() if isinstance(item, dict) else [item]:
             out.extend(_nav_paths_of(value) if isinstance(value, list) else [value])
     return out
 
@@ -445,7 +492,10 @@ USAGE = 'usage: python -m sitebuild.scaffold SLUG "TITLE"   (or: make chapter SL
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[0] + "\n\n" + USAGE, file=sys.stderr if len(args) != 2 else sys.stdout)
+        print(
+            __doc__.split("\n\n")[0] + "\n\n" + USAGE,
+            file=sys.stderr if len(args) != 2 else sys.stdout,
+        )
         return 0 if args[:1] in (["-h"], ["--help"]) else 2
     slug, title = args
     try:
@@ -456,14 +506,19 @@ def main(argv: list[str] | None = None) -> int:
     module = slug.replace("-", "_")
     print("Created:")
     for path in written:
-        print(f"  {path.relative_to(REPO)}" + ("  (nav: the page and its notebook)" if path.name == "mkdocs.yml" else ""))
-    print(textwrap.dedent(f"""
+        print(
+            f"  {path.relative_to(REPO)}"
+            + ("  (nav: the page and its notebook)" if path.name == "mkdocs.yml" else "")
+        )
+    print(
+        textwrap.dedent(f"""
         Next:
           make serve                                  # see http://127.0.0.1:8000/{slug}/
           .venv/bin/python -m pytest tests/test_{module}.py tests/test_structure.py
         then replace the tiny SimpleRNN in examples/{module}.py by the layer of this chapter,
         rewrite docs/{slug}.md around it and the checks in tests/test_{module}.py, and run
-        `make test` before opening the pull request (CONTRIBUTING.md)."""))
+        `make test` before opening the pull request (CONTRIBUTING.md).""")
+    )
     return 0
 
 

@@ -14,9 +14,17 @@ from pathlib import Path
 
 # The browser: $CHROMIUM if set, else Debian's chromium, else Playwright's own download
 # (`python -m playwright install chromium`, as the GitHub workflow does).
-CHROMIUM = os.environ.get("CHROMIUM") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = os.environ.get("CHROMIUM") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def launch(playwright):
@@ -27,6 +35,7 @@ def launch(playwright):
 @contextmanager
 def serve(directory: Path, port: int = 0):
     """Serve ``directory`` on 127.0.0.1 (``port``, or a free one) for the duration of the block."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -69,14 +78,18 @@ class Visit:
     def wait_for_math(self, timeout: float = 15000) -> bool:
         """Wait until MathJax has typeset every arithmatex element; False on time-out."""
         try:
-            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                        timeout=timeout)
+            self.page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                timeout=timeout,
+            )
             self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
             self.page.wait_for_function(
                 "() => [...document.querySelectorAll('.arithmatex')].every("
-                "e => e.querySelector('mjx-container'))", timeout=timeout)
+                "e => e.querySelector('mjx-container'))",
+                timeout=timeout,
+            )
             return True
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        except Exception:
             return False
 
 
@@ -101,21 +114,32 @@ def math_problems(visit: Visit) -> list[str]:
     page, problems = visit.page, []
     if not visit.math_ready:
         problems.append("some equations were never typeset by MathJax")
-    errors = page.eval_on_selector_all("mjx-merror, [data-mjx-error]", "els => els.map(e => e.textContent)")
+    errors = page.eval_on_selector_all(
+        "mjx-merror, [data-mjx-error]", "els => els.map(e => e.textContent)"
+    )
     problems += [f"MathJax error: {e}" for e in errors]
     leftover = RAW_TEX.findall(page.evaluate(TEXT_OUTSIDE_CODE_AND_MATH))
     if leftover:
         problems.append(f"raw TeX delimiters in the text: {sorted(set(leftover))}")
-    if not page.query_selector(".jupyter-wrapper"):  # chapter pages: math only where arithmatex put it
-        stray = page.eval_on_selector_all("mjx-container", "els => els.filter(e => !e.closest('.arithmatex'))"
-                                          ".map(e => e.parentElement.textContent.slice(0, 80))")
-        problems += [f"math typeset outside arithmatex (a stray $ pair?): {text!r}" for text in stray]
+    if not page.query_selector(
+        ".jupyter-wrapper"
+    ):  # chapter pages: math only where arithmatex put it
+        stray = page.eval_on_selector_all(
+            "mjx-container",
+            "els => els.filter(e => !e.closest('.arithmatex'))"
+            ".map(e => e.parentElement.textContent.slice(0, 80))",
+        )
+        problems += [
+            f"math typeset outside arithmatex (a stray $ pair?): {text!r}" for text in stray
+        ]
     return problems
 
 
 def image_problems(visit: Visit) -> list[str]:
     images = visit.page.eval_on_selector_all(
-        "article img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth, e.getAttribute('alt')])")
+        "article img",
+        "els => els.map(e => [e.getAttribute('src'), e.naturalWidth, e.getAttribute('alt')])",
+    )
     problems = []
     for src, width, alt in images:
         if not width:
@@ -126,30 +150,43 @@ def image_problems(visit: Visit) -> list[str]:
 
 
 def request_problems(visit: Visit) -> list[str]:
-    return ([f"request to another host: {url}" for url in visit.blocked]
-            + [f"console error: {text}" for text in visit.errors])
+    return [f"request to another host: {url}" for url in visit.blocked] + [
+        f"console error: {text}" for text in visit.errors
+    ]
 
 
 def accessibility_problems(visit: Visit) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(visit.page)
-    return [f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def all_problems(visit: Visit) -> list[str]:
-    return math_problems(visit) + image_problems(visit) + request_problems(visit) + accessibility_problems(visit)
+    return (
+        math_problems(visit)
+        + image_problems(visit)
+        + request_problems(visit)
+        + accessibility_problems(visit)
+    )
 
 
 def contrast(a: str, b: str) -> float:
     """WCAG contrast ratio of two colours given as '#rrggbb' or 'rgb(r, g, b)'."""
+
     def luminance(colour: str) -> float:
         if colour.startswith("#"):
-            channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+            channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
         else:
             channels = [float(v) for v in re.findall(r"[\d.]+", colour)[:3]]
-        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+        linear = [
+            c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
+            for c in channels
+        ]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
     high, low = sorted([luminance(a), luminance(b)], reverse=True)

@@ -35,9 +35,13 @@ def site(tmp_path_factory, site_url) -> Path:
     """The real site, built with ``mkdocs build --strict`` into a temporary folder."""
     out = tmp_path_factory.mktemp("site")
     # No -q: MkDocs counts warnings for --strict only when they are logged.
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-                          cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     return out
 
@@ -54,9 +58,8 @@ def mkdocs_config() -> dict:
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium (tests/browser.py), one for the whole session."""
-    from playwright.sync_api import sync_playwright
-
     from browser import launch
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch(p)

@@ -7,7 +7,6 @@ import html
 import re
 
 import numpy as np
-
 from conftest import load_data
 
 SHOWN_3 = 0.5e-3 + 1e-6  # a number shown with 3 decimals is within this of the true value
@@ -25,8 +24,10 @@ def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
     for table in re.findall(r"<table>(.*?)</table>", page, re.S):
         header = [text_of(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
         body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
-        rows = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-                for row in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S)]
+        rows = [
+            [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S)
+        ]
         found.append((header, rows))
     return found
 

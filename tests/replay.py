@@ -76,14 +76,16 @@ def _simple_rnn_cell(config: dict, weights: dict):
 
 def _lstm_cell(config: dict, weights: dict):
     kernel, recurrent = np.asarray(weights["kernel"]), np.asarray(weights["recurrent_kernel"])
-    bias = np.asarray(weights["bias"]) if config.get("use_bias", True) else np.zeros(kernel.shape[1])
+    bias = (
+        np.asarray(weights["bias"]) if config.get("use_bias", True) else np.zeros(kernel.shape[1])
+    )
     n = recurrent.shape[0]
     act, rec_act = activation(config["activation"]), activation(config["recurrent_activation"])
 
     def step(x_t, states):
         h, c = states
         z = x_t @ kernel + h @ recurrent + bias
-        i, f, g, o = (z[:, k * n:(k + 1) * n] for k in range(4))  # Keras order: i, f, c, o
+        i, f, g, o = (z[:, k * n : (k + 1) * n] for k in range(4))  # Keras order: i, f, c, o
         c = rec_act(f) * c + rec_act(i) * act(g)
         h = rec_act(o) * act(c)
         return h, [h, c]
@@ -107,7 +109,7 @@ def _gru_cell(config: dict, weights: dict):
         if reset_after:
             candidate = act(xh + r * hh)  # reset after the product, recurrent bias included
         else:
-            candidate = act(xh + (r * h) @ recurrent[:, 2 * n:])  # reset before the product
+            candidate = act(xh + (r * h) @ recurrent[:, 2 * n :])  # reset before the product
         h = z * h + (1 - z) * candidate  # z keeps the OLD state
         return h, [h]
 
@@ -143,19 +145,24 @@ def _recurrent(layer: dict, x: np.ndarray, initial_state=None, mask=None):
     return _finish(config, outputs, *states), states
 
 
-def simple_rnn(config: dict, weights: dict, x: np.ndarray, initial_state=None, mask=None) -> np.ndarray:
-    return _recurrent({"class_name": "SimpleRNN", "config": config, "weights": weights}, x,
-                      initial_state, mask)[0]
+def simple_rnn(
+    config: dict, weights: dict, x: np.ndarray, initial_state=None, mask=None
+) -> np.ndarray:
+    return _recurrent(
+        {"class_name": "SimpleRNN", "config": config, "weights": weights}, x, initial_state, mask
+    )[0]
 
 
 def lstm(config: dict, weights: dict, x: np.ndarray, initial_state=None, mask=None) -> np.ndarray:
-    return _recurrent({"class_name": "LSTM", "config": config, "weights": weights}, x,
-                      initial_state, mask)[0]
+    return _recurrent(
+        {"class_name": "LSTM", "config": config, "weights": weights}, x, initial_state, mask
+    )[0]
 
 
 def gru(config: dict, weights: dict, x: np.ndarray, initial_state=None, mask=None) -> np.ndarray:
-    return _recurrent({"class_name": "GRU", "config": config, "weights": weights}, x,
-                      initial_state, mask)[0]
+    return _recurrent(
+        {"class_name": "GRU", "config": config, "weights": weights}, x, initial_state, mask
+    )[0]
 
 
 def bidirectional(layer: dict, x: np.ndarray, initial_state=None, mask=None):
@@ -166,16 +173,22 @@ def bidirectional(layer: dict, x: np.ndarray, initial_state=None, mask=None):
     forward, backward = layer["forward"], layer["backward"]
     half = None if initial_state is None else len(initial_state) // 2
     y, forward_states = _recurrent(forward, x, None if half is None else initial_state[:half], mask)
-    y_rev, backward_states = _recurrent(backward, x, None if half is None else initial_state[half:], mask)
+    y_rev, backward_states = _recurrent(
+        backward, x, None if half is None else initial_state[half:], mask
+    )
     return_state = forward["config"].get("return_state")
     if return_state:
         y, y_rev = y[0], y_rev[0]
     if forward["config"].get("return_sequences"):
         y_rev = y_rev[:, ::-1]
     merge_mode = layer["config"].get("merge_mode", "concat")
-    merged = {"concat": lambda: np.concatenate([y, y_rev], axis=-1), "sum": lambda: y + y_rev,
-              "ave": lambda: (y + y_rev) / 2, "mul": lambda: y * y_rev,
-              None: lambda: [y, y_rev]}[merge_mode]()
+    merged = {
+        "concat": lambda: np.concatenate([y, y_rev], axis=-1),
+        "sum": lambda: y + y_rev,
+        "ave": lambda: (y + y_rev) / 2,
+        "mul": lambda: y * y_rev,
+        None: lambda: [y, y_rev],
+    }[merge_mode]()
     if return_state:
         merged = (merged if merge_mode is None else [merged]) + [*forward_states, *backward_states]
     return merged, forward_states + backward_states
@@ -186,8 +199,13 @@ def time_distributed(config: dict, weights: dict, x: np.ndarray) -> np.ndarray:
     return LAYERS[inner["class_name"]](inner["config"], weights, x)
 
 
-LAYERS = {"Dense": dense, "TimeDistributed": time_distributed, "SimpleRNN": simple_rnn,
-          "LSTM": lstm, "GRU": gru}
+LAYERS = {
+    "Dense": dense,
+    "TimeDistributed": time_distributed,
+    "SimpleRNN": simple_rnn,
+    "LSTM": lstm,
+    "GRU": gru,
+}
 
 
 def _call(model: dict, x, carried: dict):

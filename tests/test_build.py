@@ -27,14 +27,21 @@ class Project:
         (root / "docs").mkdir()
         (root / "examples").mkdir()
         shutil.copy(REPO / "examples" / "publish.py", root / "examples" / "publish.py")
-        (root / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        (root / "mkdocs.yml").write_text(
+            textwrap.dedent(f"""\
             site_name: test
             docs_dir: docs
             watch: [examples]
-            hooks: [{REPO / 'sitebuild' / 'mkdocs_hooks.py'}]
+            hooks: [{REPO / "sitebuild" / "mkdocs_hooks.py"}]
             markdown_extensions: [admonition, pymdownx.superfences]
-            """), encoding="utf-8")
-        self.env = {**os.environ, "SITEBUILD_CACHE": str(root / "cache"), "NO_MKDOCS_2_WARNING": "1"}
+            """),
+            encoding="utf-8",
+        )
+        self.env = {
+            **os.environ,
+            "SITEBUILD_CACHE": str(root / "cache"),
+            "NO_MKDOCS_2_WARNING": "1",
+        }
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
@@ -42,18 +49,26 @@ class Project:
         return path
 
     def page(self, include: str = "{{ answer }}") -> Path:
-        return self.write("docs/index.md", f"""\
+        return self.write(
+            "docs/index.md",
+            f"""\
             ---
-            example: {self.root / 'examples' / 'ex.py'}
+            example: {self.root / "examples" / "ex.py"}
             ---
             # Page
 
             The answer is {include}.
-            """)
+            """,
+        )
 
     def build(self) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=self.root,
-                              env=self.env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
 
 
 @pytest.fixture
@@ -83,11 +98,16 @@ def test_a_raising_example_stops_the_build_with_script_line_and_exception(projec
 
 
 def test_a_replay_mismatch_stops_the_build(project):
-    script = project.write("examples/ex.py", "import publish\npublish.check_replay('r', [0.0], [1.0])\n")
+    script = project.write(
+        "examples/ex.py", "import publish\npublish.check_replay('r', [0.0], [1.0])\n"
+    )
     project.page("{{ r }}")
     proc = project.build()
     assert proc.returncode != 0
-    assert f"{script}:2: ReplayMismatch: r: replay differs from model.predict by 1.000e+00" in proc.stderr
+    assert (
+        f"{script}:2: ReplayMismatch: r: replay differs from model.predict by 1.000e+00"
+        in proc.stderr
+    )
 
 
 def test_a_missing_output_stops_the_build_naming_page_and_line(project):
@@ -142,9 +162,13 @@ def test_serve_stays_up_shows_the_error_then_the_fix(project):
     script = project.write("examples/ex.py", RAISES)
     project.page()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-                              cwd=project.root, env=project.env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         page = wait_for(url, "Build error")
@@ -171,7 +195,12 @@ def test_an_unchanged_rebuild_of_the_site_imports_neither_tensorflow_nor_keras(s
         imported = {{"tensorflow", "keras"}} & set(sys.modules)
         assert not imported, f"the build imported {{imported}}"
         """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "examples: 0 ran" in proc.stderr and " ran in " not in proc.stderr, proc.stderr[-3000:]

@@ -7,12 +7,15 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import chapters_present, load_data, page_html
 from replay import replay
 
-SECTIONS = ["Inputs and outputs", "Model definition and training", "Understanding the weights",
-            "Understanding the computations"]
+SECTIONS = [
+    "Inputs and outputs",
+    "Model definition and training",
+    "Understanding the weights",
+    "Understanding the computations",
+]
 
 
 def visible_text(page: str) -> str:
@@ -21,8 +24,10 @@ def visible_text(page: str) -> str:
 
 @pytest.mark.parametrize("slug", chapters_present())
 def test_chapter_has_the_four_sections(site, slug):
-    headings = [html.unescape(re.sub(r"<[^>]+>", "", h)).strip().rstrip("¶").strip()
-                for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page_html(site, slug), re.S)]
+    headings = [
+        html.unescape(re.sub(r"<[^>]+>", "", h)).strip().rstrip("¶").strip()
+        for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page_html(site, slug), re.S)
+    ]
     missing = [s for s in SECTIONS if s not in headings]
     assert not missing, f"{slug}: sections missing: {missing} (found {headings})"
 
@@ -47,7 +52,12 @@ def test_data_file_follows_the_schema(site, slug):
         assert set(model) >= {"name", "layers", "input", "output"}
         for layer in model["layers"]:
             assert set(layer) >= {"class_name", "config", "weights"}
-            assert layer["weights"] or layer["class_name"] not in ("Dense", "SimpleRNN", "LSTM", "GRU")
+            assert layer["weights"] or layer["class_name"] not in (
+                "Dense",
+                "SimpleRNN",
+                "LSTM",
+                "GRU",
+            )
 
 
 @pytest.mark.parametrize("slug", chapters_present())
@@ -56,9 +66,13 @@ def test_independent_replay_matches_keras(site, slug):
     for model in load_data(site, slug)["models"]:
         got = replay(model)
         several = isinstance(got, list)
-        expected = [np.asarray(o) for o in model["output"]] if several else [np.asarray(model["output"])]
+        expected = (
+            [np.asarray(o) for o in model["output"]] if several else [np.asarray(model["output"])]
+        )
         got = got if several else [got]
-        assert len(got) == len(expected), f"{slug}/{model['name']}: {len(got)} outputs, not {len(expected)}"
+        assert len(got) == len(expected), (
+            f"{slug}/{model['name']}: {len(got)} outputs, not {len(expected)}"
+        )
         for g, e in zip(got, expected):
             assert g.shape == e.shape, f"{slug}/{model['name']}: shape {g.shape} != {e.shape}"
             diff = np.max(np.abs(g - e))
@@ -73,14 +87,16 @@ def test_every_weight_shape_is_quoted_on_the_page(site, slug):
         for layer in model["layers"]:
             for name, w in layer["weights"].items():
                 shape = str(tuple(np.shape(w)))
-                assert shape in text, f"{slug}/{model['name']}: shape {shape} of {name} not on the page"
+                assert shape in text, (
+                    f"{slug}/{model['name']}: shape {shape} of {name} not on the page"
+                )
 
 
 @pytest.mark.parametrize("slug", chapters_present())
 def test_chapter_is_in_the_nav_with_its_notebook(mkdocs_config, slug):
     def paths(nav):
         for item in nav:
-            for value in (item.values() if isinstance(item, dict) else [item]):
+            for value in item.values() if isinstance(item, dict) else [item]:
                 yield from paths(value) if isinstance(value, list) else [value]
 
     nav = list(paths(mkdocs_config["nav"]))

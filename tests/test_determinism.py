@@ -5,11 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import REPO
+
 from sitebuild import runner
 
 
 def test_two_cold_runs_publish_identical_outputs_and_data(tmp_path):
-    script = REPO / "examples" / "time_distributed.py"  # the quickest real example (TensorFlow, training)
+    script = (
+        REPO / "examples" / "time_distributed.py"
+    )  # the quickest real example (TensorFlow, training)
 
     def cold_run(name: str):
         results, errors = runner.run_examples([script], tmp_path / name, log=lambda *a: None)

@@ -12,10 +12,20 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import page_html
-from pages import (SHOWN_3, SHOWN_4, column, model, number, quoted_size, sigmoid,
-                   table_with_first_cell, table_with_header_cell, text_of, vector)
+from pages import (
+    SHOWN_3,
+    SHOWN_4,
+    column,
+    model,
+    number,
+    quoted_size,
+    sigmoid,
+    table_with_first_cell,
+    table_with_header_cell,
+    text_of,
+    vector,
+)
 from test_lstm import layer_weights, shape_after
 
 SLUG = "gru"
@@ -76,13 +86,21 @@ def test_gate_tables_show_the_keras_column_blocks_and_bias_rows(page, default):
     n = three_n // 3
     for k, g in enumerate(GATES):
         cols = slice(k * n, (k + 1) * n)
-        expected = np.vstack([w["kernel"][:, cols], w["recurrent_kernel"][:, cols],
-                              w["bias"][0, cols], w["bias"][1, cols]])
+        expected = np.vstack(
+            [
+                w["kernel"][:, cols],
+                w["recurrent_kernel"][:, cols],
+                w["bias"][0, cols],
+                w["bias"][1, cols],
+            ]
+        )
         header, rows = table_with_first_cell(page, f"\\(W_{{x{g}}}\\) row 1")
         labels = [r[0] for r in rows]
-        assert labels == ([f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
-                          + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)]
-                          + [f"\\(b_{{x{g}}}\\) ( bias[0] )", f"\\(b_{{h{g}}}\\) ( bias[1] )"])
+        assert labels == (
+            [f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
+            + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)]
+            + [f"\\(b_{{x{g}}}\\) ( bias[0] )", f"\\(b_{{h{g}}}\\) ( bias[1] )"]
+        )
         assert len(header) == n + 1 and all(f"_{{t,{j + 1}}}" in header[j + 1] for j in range(n))
         shown = np.array([[number(v) for v in r[1:]] for r in rows])
         assert shown.shape == expected.shape
@@ -97,7 +115,10 @@ def test_block_table_maps_slices_to_gates_in_keras_order(page, default):
     for k, row in enumerate(rows):
         cells = dict(zip(header, row))
         a, b = k * n, (k + 1) * n
-        assert cells["Python"] == f"kernel[:, {a}:{b}] , recurrent_kernel[:, {a}:{b}] , bias[:, {a}:{b}]"
+        assert (
+            cells["Python"]
+            == f"kernel[:, {a}:{b}] , recurrent_kernel[:, {a}:{b}] , bias[:, {a}:{b}]"
+        )
         assert cells["gate"].startswith(names[k])
 
 
@@ -108,7 +129,10 @@ def test_bias_shapes_of_the_two_formulations(default, before):
     n = w["recurrent_kernel"].shape[0]
     assert w["bias"].shape == (2, 3 * n)
     assert v["bias"].shape == (3 * n,)
-    assert w["kernel"].shape == v["kernel"].shape and w["recurrent_kernel"].shape == v["recurrent_kernel"].shape
+    assert (
+        w["kernel"].shape == v["kernel"].shape
+        and w["recurrent_kernel"].shape == v["recurrent_kernel"].shape
+    )
 
 
 def test_parameter_counts_match_the_formulas_and_the_weights(text, default, before):
@@ -119,7 +143,9 @@ def test_parameter_counts_match_the_formulas_and_the_weights(text, default, befo
     assert after_count == 3 * n * (m + n + 2)
     assert before_count == 3 * n * (m + n + 1)
     assert re.findall(r"3 \\cdot (\d+) \\cdot \((\d+) \+ (\d+) \+ (\d)\) = (\d+)\\\)", text) == [
-        (str(n), str(m), str(n), "2", str(after_count)), (str(n), str(m), str(n), "1", str(before_count))]
+        (str(n), str(m), str(n), "2", str(after_count)),
+        (str(n), str(m), str(n), "1", str(before_count)),
+    ]
     assert re.search(rf"count_params\(\) reports {after_count}\b", text)
     assert re.search(rf"count_params\(\) reports {before_count}\b", text)
 
@@ -147,9 +173,12 @@ def test_step_tables_match_a_recomputation(page, default):
     assert len(rows) == len(x)
     recurrent = np.array([s["recurrent"] for s in steps])
     r = np.array([s["r"] for s in steps])
-    expected = {"\\(z_t\\)": [s["z"] for s in steps], "\\(r_t\\)": r,
-                "\\(h_{t-1} W_{hh} + b_{hh}\\)": recurrent,
-                "\\(r_t\\) \\(\\odot (h_{t-1} W_{hh} + b_{hh})\\)": r * recurrent}
+    expected = {
+        "\\(z_t\\)": [s["z"] for s in steps],
+        "\\(r_t\\)": r,
+        "\\(h_{t-1} W_{hh} + b_{hh}\\)": recurrent,
+        "\\(r_t\\) \\(\\odot (h_{t-1} W_{hh} + b_{hh})\\)": r * recurrent,
+    }
     for name, values in expected.items():
         shown = np.array([vector(v) for v in column(header, rows, name)])
         assert np.max(np.abs(shown - values)) <= SHOWN_3, name
@@ -181,8 +210,9 @@ def test_reset_before_bias_table(page, before):
     bias = layer_weights(before, "GRU")["bias"]
     n = bias.size // 3
     header, rows = table_with_header_cell(page, "unit 1")
-    assert [r[0] for r in rows] == [f"\\(b_{g}\\) ( bias[{k * n}:{(k + 1) * n}] )"
-                                    for k, g in enumerate(GATES)]
+    assert [r[0] for r in rows] == [
+        f"\\(b_{g}\\) ( bias[{k * n}:{(k + 1) * n}] )" for k, g in enumerate(GATES)
+    ]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
     assert np.max(np.abs(shown - bias.reshape(3, n))) <= SHOWN_4
 
@@ -192,8 +222,11 @@ def test_wrong_variant_error_quoted_matches_a_recomputation(text, default):
     w, dense = layer_weights(default, "GRU"), layer_weights(default, "TimeDistributed")
     x = np.asarray(default["input"], dtype=np.float64)[0]
     n = w["recurrent_kernel"].shape[0]
-    merged = {"kernel": w["kernel"], "recurrent_kernel": w["recurrent_kernel"],
-              "bias": w["bias"][0] + w["bias"][1]}
+    merged = {
+        "kernel": w["kernel"],
+        "recurrent_kernel": w["recurrent_kernel"],
+        "bias": w["bias"][0] + w["bias"][1],
+    }
     hs = np.array([s["h"] for s in gru_steps(x, merged, reset_after=False)])
     wrong = sigmoid(hs @ dense["kernel"] + dense["bias"])
     error = np.max(np.abs(wrong - np.asarray(default["output"])[0]))
@@ -207,5 +240,5 @@ def test_bias_rows_equal_on_z_and_r_only(default):
     """What the page says about the two bias rows of the trained model."""
     bias = layer_weights(default, "GRU")["bias"]
     n = bias.shape[1] // 3
-    assert np.max(np.abs(bias[0, :2 * n] - bias[1, :2 * n])) < 1e-6
-    assert np.max(np.abs(bias[0, 2 * n:] - bias[1, 2 * n:])) > 1e-3
+    assert np.max(np.abs(bias[0, : 2 * n] - bias[1, : 2 * n])) < 1e-6
+    assert np.max(np.abs(bias[0, 2 * n :] - bias[1, 2 * n :])) > 1e-3

@@ -13,10 +13,20 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import load_data, page_html
-from pages import (SHOWN_3, SHOWN_4, column, number, quoted_size, sigmoid, table_with_first_cell,
-                   table_with_header_cell, tables, text_of, vector)
+from pages import (
+    SHOWN_3,
+    SHOWN_4,
+    column,
+    number,
+    quoted_size,
+    sigmoid,
+    table_with_first_cell,
+    table_with_header_cell,
+    tables,
+    text_of,
+    vector,
+)
 from replay import replay, replay_calls
 
 SLUG = "layer-options"
@@ -73,7 +83,7 @@ def lstm_run(x, w, h=None, c=None, mask=None):
     previous, outs, cells = np.zeros((N, n)), [], []
     for t in range(T):
         z = x[:, t] @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"]
-        i, f, g, o = (z[:, k * n:(k + 1) * n] for k in range(4))
+        i, f, g, o = (z[:, k * n : (k + 1) * n] for k in range(4))
         c_new = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
         h_new = sigmoid(o) * np.tanh(c_new)
         keep = np.ones((N, 1), bool) if mask is None else mask[:, t, None]
@@ -106,8 +116,15 @@ def test_every_model_replays_independently(models):
                 assert a.shape == b.shape, f"{name}, call {call}: {a.shape} != {b.shape}"
                 assert np.max(np.abs(a - b)) < 1e-5, f"{name}, call {call}"
         single = replay(entry)
-        assert np.max(np.abs(np.asarray(single if not isinstance(single, list) else single[0])
-                             - expected[0][0])) < 1e-5
+        assert (
+            np.max(
+                np.abs(
+                    np.asarray(single if not isinstance(single, list) else single[0])
+                    - expected[0][0]
+                )
+            )
+            < 1e-5
+        )
 
 
 def test_the_replay_can_fail(models):
@@ -122,11 +139,21 @@ def test_the_replay_can_fail(models):
             layer["config"] = {**layer["config"], option: False}
         assert np.max(np.abs(replay(broken) - np.asarray(entry["output"]))) > 1e-3
     masked = models["lstm_masking"]
-    unmasked = {**masked, "layers": [la for la in masked["layers"] if la["class_name"] != "Masking"]}
+    unmasked = {
+        **masked,
+        "layers": [la for la in masked["layers"] if la["class_name"] != "Masking"],
+    }
     assert np.max(np.abs(replay(unmasked)[0] - np.asarray(masked["output"][0]))) > 1e-3
     started = models["lstm_initial_state"]
-    assert np.max(np.abs(replay({k: v for k, v in started.items() if k != "initial_state"})
-                         - np.asarray(started["output"]))) > 1e-3
+    assert (
+        np.max(
+            np.abs(
+                replay({k: v for k, v in started.items() if k != "initial_state"})
+                - np.asarray(started["output"])
+            )
+        )
+        > 1e-3
+    )
     stateful = models["lstm_stateful"]
     fresh = replay({**stateful, "input": stateful["next_inputs"][0]})
     assert np.max(np.abs(fresh - np.asarray(stateful["next_outputs"][0]))) > 1e-3
@@ -140,7 +167,11 @@ def test_bidirectional_entries_nest_two_lstm_layers(models):
         forward, backward = layer["forward"], layer["backward"]
         assert forward["class_name"] == backward["class_name"] == "LSTM"
         assert not forward["config"]["go_backwards"] and backward["config"]["go_backwards"]
-        assert set(forward["weights"]) == set(backward["weights"]) == {"kernel", "recurrent_kernel", "bias"}
+        assert (
+            set(forward["weights"])
+            == set(backward["weights"])
+            == {"kernel", "recurrent_kernel", "bias"}
+        )
         for key, value in weights(forward).items():
             assert np.array_equal(value, lstm[key]), "forward layer: the page's LSTM weights"
         assert not np.array_equal(weights(backward)["kernel"], lstm["kernel"])
@@ -154,8 +185,10 @@ def test_every_lstm_shares_the_same_weights(models):
         if layer["class_name"] == "LSTM":
             for key, value in weights(layer).items():
                 assert np.array_equal(value, reference[key]), f"{name}: {key}"
-    assert all(np.array_equal(models[name]["input"], models["lstm_sequences"]["input"])
-               for name in ["lstm_last", "lstm_state", "lstm_backwards", "bidirectional_concat"])
+    assert all(
+        np.array_equal(models[name]["input"], models["lstm_sequences"]["input"])
+        for name in ["lstm_last", "lstm_state", "lstm_backwards", "bidirectional_concat"]
+    )
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -177,17 +210,24 @@ def test_overview_shapes_match_the_outputs(page, models):
         cells = dict(zip(header, row))
         names = [s.strip() for s in cells["data file"].split(",")]
         entry = models[names[0]]
-        outputs = outputs_of(entry) + [o for out in entry.get("next_outputs", [])
-                                       for o in outputs_of(entry, out)]
+        outputs = outputs_of(entry) + [
+            o for out in entry.get("next_outputs", []) for o in outputs_of(entry, out)
+        ]
         shown = re.findall(r"\(([\d, ]+)\)", cells["shapes"])
-        assert [tuple(int(d) for d in s.split(",") if d.strip()) for s in shown] == [o.shape for o in outputs]
+        assert [tuple(int(d) for d in s.split(",") if d.strip()) for s in shown] == [
+            o.shape for o in outputs
+        ]
 
 
 def test_weights_table_and_parameter_counts(page, text, models):
     header, rows = table_with_header_cell(page, "recurrent_kernel , \\(W_h\\)")
     header = [h.split(" , ")[0] for h in header]  # kernel , \(W_x\) -> kernel
-    sources = [rnn_layer(models["lstm_sequences"]), rnn_layer(models["bidirectional_concat"])["backward"],
-               rnn_layer(models["simple_rnn_state"]), rnn_layer(models["gru_state"])]
+    sources = [
+        rnn_layer(models["lstm_sequences"]),
+        rnn_layer(models["bidirectional_concat"])["backward"],
+        rnn_layer(models["simple_rnn_state"]),
+        rnn_layer(models["gru_state"]),
+    ]
     for row, layer in zip(rows, sources):
         cells = dict(zip(header, row))
         w = weights(layer)
@@ -197,8 +237,11 @@ def test_weights_table_and_parameter_counts(page, text, models):
     m, n = weights(sources[0])["kernel"].shape[0], weights(sources[0])["recurrent_kernel"].shape[0]
     assert rows[3][3] == str((2, 3 * n))  # the GRU's two bias rows
     assert f"\\(4 \\cdot {n} \\cdot ({m} + {n} + 1) = {4 * n * (m + n + 1)}\\)" in text
-    assert re.search(rf"holds two complete LSTM layers , each with its own three arrays: "
-                     rf"{8 * n * (m + n + 1)} parameters, twice {4 * n * (m + n + 1)}, and 6 arrays", text)
+    assert re.search(
+        rf"holds two complete LSTM layers , each with its own three arrays: "
+        rf"{8 * n * (m + n + 1)} parameters, twice {4 * n * (m + n + 1)}, and 6 arrays",
+        text,
+    )
 
 
 def test_return_sequences_table(page, models):
@@ -209,8 +252,10 @@ def test_return_sequences_table(page, models):
     assert np.max(np.abs(shown - expected[0])) <= SHOWN_3
     assert column(header, rows, "last[0]")[:-1] == [""] * (len(rows) - 1)
     assert np.max(np.abs(vector(rows[-1][-1]) - expected[0, -1])) <= SHOWN_3
-    assert np.array_equal(np.asarray(models["lstm_last"]["output"]),
-                          np.asarray(models["lstm_sequences"]["output"])[:, -1])
+    assert np.array_equal(
+        np.asarray(models["lstm_last"]["output"]),
+        np.asarray(models["lstm_sequences"]["output"])[:, -1],
+    )
 
 
 def test_return_state_table(page, models):
@@ -243,8 +288,13 @@ def test_initial_state_table_and_continuation(page, models):
     assert np.all(vector(rows[0][1]) == 0)
     assert np.max(np.abs(vectors(header, rows[1:], header[2]) - from_state[0])) <= SHOWN_3
     assert np.max(np.abs(vectors(header, rows[1:], header[1]) - from_zero[0])) <= SHOWN_3
-    differences = [number(v) for v in column(header, rows[1:], "largest difference (both sequences)")]
-    assert np.max(np.abs(np.array(differences) - np.max(np.abs(from_state - from_zero), axis=(0, 2)))) <= SHOWN_4
+    differences = [
+        number(v) for v in column(header, rows[1:], "largest difference (both sequences)")
+    ]
+    assert (
+        np.max(np.abs(np.array(differences) - np.max(np.abs(from_state - from_zero), axis=(0, 2))))
+        <= SHOWN_4
+    )
     # The continuation: the second part, started from the first part's final states.
     continued = models["lstm_continued"]
     second = np.asarray(continued["input"], dtype=np.float64)
@@ -263,14 +313,19 @@ def test_stateful_calls_continue_each_other(page, models):
     x = np.concatenate([np.asarray(entry["input"]), np.asarray(entry["next_inputs"][0])], axis=1)
     assert np.array_equal(x, np.asarray(models["lstm_sequences"]["input"]))
     whole, _, _, _ = lstm_run(x.astype(np.float64), weights(rnn_layer(entry)))
-    calls = np.concatenate([np.asarray(entry["output"]), np.asarray(entry["next_outputs"][0])], axis=1)
+    calls = np.concatenate(
+        [np.asarray(entry["output"]), np.asarray(entry["next_outputs"][0])], axis=1
+    )
     assert np.max(np.abs(calls - whole)) < 1e-5
     header, rows = table_with_header_cell(page, "call_3 , after reset_state()")
     split = np.shape(entry["input"])[1]
     assert column(header, rows, "call") == ["call_1"] * split + ["call_2"] * (len(rows) - split)
     assert np.max(np.abs(vectors(header, rows, "\\(h_t\\) , stateful") - whole[0])) <= SHOWN_3
     reset, _, _, _ = lstm_run(x[:, split:].astype(np.float64), weights(rnn_layer(entry)))
-    assert np.max(np.abs(vectors(header, rows[split:], "call_3 , after reset_state()") - reset[0])) <= SHOWN_3
+    assert (
+        np.max(np.abs(vectors(header, rows[split:], "call_3 , after reset_state()") - reset[0]))
+        <= SHOWN_3
+    )
 
 
 def test_go_backwards_table_is_in_reading_order(page, models):
@@ -280,7 +335,9 @@ def test_go_backwards_table_is_in_reading_order(page, models):
     read, _, _, _ = lstm_run(x[:, ::-1], weights(rnn_layer(entry)))  # x_{T-1} first
     assert np.max(np.abs(np.asarray(entry["output"]) - read)) < 1e-5
     forward, _, _, _ = lstm_run(x, weights(rnn_layer(entry)))
-    assert np.max(np.abs(np.asarray(entry["output"]) - forward[:, ::-1])) > 1e-2  # not just reversed
+    assert (
+        np.max(np.abs(np.asarray(entry["output"]) - forward[:, ::-1])) > 1e-2
+    )  # not just reversed
     header, rows = table_with_header_cell(page, "backwards[0, k]")
     T = x.shape[1]
     assert [int(r[0]) for r in rows] == list(range(T))
@@ -308,13 +365,17 @@ def test_masking_tables(page, models):
     for header, rows in found:
         shown_x = vectors(header, rows, "\\(x_t\\) (padded)")
         row = next(i for i in range(x.shape[0]) if np.max(np.abs(shown_x - x[i])) <= SHOWN_3)
-        assert column(header, rows, "real date") == ["yes" if r else "no, padding" for r in mask[row]]
+        assert column(header, rows, "real date") == [
+            "yes" if r else "no, padding" for r in mask[row]
+        ]
         assert np.max(np.abs(vectors(header, rows, "output , with Masking") - out[row])) <= SHOWN_3
         assert np.max(np.abs(vectors(header, rows, "\\(c_t\\) (replay)") - cells[row])) <= SHOWN_3
         assert np.max(np.abs(vectors(header, rows, "without Masking") - unmasked[row])) <= SHOWN_3
         for t in range(x.shape[1]):  # a padded date repeats the previous output (zero at first)
             if not mask[row, t]:
-                assert np.array_equal(output[row, t], output[row, t - 1] if t else np.zeros_like(output[row, t]))
+                assert np.array_equal(
+                    output[row, t], output[row, t - 1] if t else np.zeros_like(output[row, t])
+                )
     last_real = int(np.nonzero(mask[0])[0][-1])
     header, rows = table_with_first_cell(page, f"h[0] , \\(h_{last_real}\\)")
     assert rows[1][0] == f"c[0] , \\(c_{last_real}\\)"
@@ -332,14 +393,26 @@ def test_bidirectional_tables(page, models):
     backward_read, _, _, _ = lstm_run(x[:, ::-1], weights(layer["backward"]))
     backward = backward_read[:, ::-1]  # back in date order
     n = forward.shape[-1]
-    assert np.max(np.abs(np.asarray(concat["output"]) - np.concatenate([forward, backward], -1))) < 1e-5
-    assert np.max(np.abs(np.asarray(models["bidirectional_sum"]["output"]) - (forward + backward))) < 1e-5
+    assert (
+        np.max(np.abs(np.asarray(concat["output"]) - np.concatenate([forward, backward], -1)))
+        < 1e-5
+    )
+    assert (
+        np.max(np.abs(np.asarray(models["bidirectional_sum"]["output"]) - (forward + backward)))
+        < 1e-5
+    )
     last = np.asarray(models["bidirectional_last"]["output"])
     assert np.max(np.abs(last - np.concatenate([forward[:, -1], backward[:, 0]], -1))) < 1e-5
     header, rows = table_with_header_cell(page, "summed[0, t]")
-    assert np.max(np.abs(vectors(header, rows, "forward, concat[0, t, :n]") - forward[0])) <= SHOWN_3
-    assert np.max(np.abs(vectors(header, rows, "backward, concat[0, t, n:]") - backward[0])) <= SHOWN_3
-    assert np.max(np.abs(vectors(header, rows, "summed[0, t]") - (forward + backward)[0])) <= SHOWN_3
+    assert (
+        np.max(np.abs(vectors(header, rows, "forward, concat[0, t, :n]") - forward[0])) <= SHOWN_3
+    )
+    assert (
+        np.max(np.abs(vectors(header, rows, "backward, concat[0, t, n:]") - backward[0])) <= SHOWN_3
+    )
+    assert (
+        np.max(np.abs(vectors(header, rows, "summed[0, t]") - (forward + backward)[0])) <= SHOWN_3
+    )
     header, rows = table_with_first_cell(page, "bidirectional_last[0]")
     assert [r[0] for r in rows] == ["bidirectional_last[0]", "concat[0, -1]", "concat[0, 0]"]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])

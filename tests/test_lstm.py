@@ -11,10 +11,20 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import page_html
-from pages import (SHOWN_3, SHOWN_4, column, model, number, quoted_size, sigmoid, table_with_first_cell,
-                   table_with_header_cell, text_of, vector)
+from pages import (
+    SHOWN_3,
+    SHOWN_4,
+    column,
+    model,
+    number,
+    quoted_size,
+    sigmoid,
+    table_with_first_cell,
+    table_with_header_cell,
+    text_of,
+    vector,
+)
 
 SLUG = "lstm"
 GATES = "ifco"  # Keras's column blocks, in order (keras/src/layers/rnn/lstm.py)
@@ -41,8 +51,10 @@ def lstm_steps(x: np.ndarray, w: dict[str, np.ndarray], gate=sigmoid) -> list[di
     blocks = {g: slice(k * n, (k + 1) * n) for k, g in enumerate(GATES)}
     h, c, out = np.zeros(n), np.zeros(n), []
     for x_t in x:
-        pre = {g: x_t @ w["kernel"][:, s] + h @ w["recurrent_kernel"][:, s] + w["bias"][s]
-               for g, s in blocks.items()}
+        pre = {
+            g: x_t @ w["kernel"][:, s] + h @ w["recurrent_kernel"][:, s] + w["bias"][s]
+            for g, s in blocks.items()
+        }
         i, f, cand, o = gate(pre["i"]), gate(pre["f"]), np.tanh(pre["c"]), gate(pre["o"])
         c = f * c + i * cand
         h = o * np.tanh(c)
@@ -74,11 +86,16 @@ def test_gate_tables_show_the_keras_column_blocks(page, trained):
     n = four_n // 4
     for k, g in enumerate(GATES):
         cols = slice(k * n, (k + 1) * n)
-        expected = np.vstack([w["kernel"][:, cols], w["recurrent_kernel"][:, cols], w["bias"][cols]])
+        expected = np.vstack(
+            [w["kernel"][:, cols], w["recurrent_kernel"][:, cols], w["bias"][cols]]
+        )
         header, rows = table_with_first_cell(page, f"\\(W_{{x{g}}}\\) row 1")
         labels = [r[0] for r in rows]
-        assert labels == ([f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
-                          + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)] + [f"\\(b_{g}\\)"])
+        assert labels == (
+            [f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
+            + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)]
+            + [f"\\(b_{g}\\)"]
+        )
         assert len(header) == n + 1 and all(f"_{{t,{j + 1}}}" in header[j + 1] for j in range(n))
         shown = np.array([[number(v) for v in r[1:]] for r in rows])
         assert shown.shape == expected.shape
@@ -93,7 +110,9 @@ def test_block_table_maps_slices_to_gates_in_keras_order(page, trained):
     for k, row in enumerate(rows):
         cells = dict(zip(header, row))
         a, b = k * n, (k + 1) * n
-        assert cells["Python"] == f"kernel[:, {a}:{b}] , recurrent_kernel[:, {a}:{b}] , bias[{a}:{b}]"
+        assert (
+            cells["Python"] == f"kernel[:, {a}:{b}] , recurrent_kernel[:, {a}:{b}] , bias[{a}:{b}]"
+        )
         assert cells["gate"].startswith(names[k])
         assert cells["columns"] == f"{a} to {b - 1}"
 
@@ -158,8 +177,12 @@ def test_step_tables_match_a_recomputation(page, trained):
     steps = lstm_steps(x, w)
     header, rows = table_with_header_cell(page, "\\(f_t\\)")
     assert len(rows) == len(x)
-    for key, name in [("i", "\\(i_t\\)"), ("f", "\\(f_t\\)"), ("c_tilde", "\\(\\tilde c_t\\)"),
-                      ("o", "\\(o_t\\)")]:
+    for key, name in [
+        ("i", "\\(i_t\\)"),
+        ("f", "\\(f_t\\)"),
+        ("c_tilde", "\\(\\tilde c_t\\)"),
+        ("o", "\\(o_t\\)"),
+    ]:
         shown = np.array([vector(v) for v in column(header, rows, name)])
         assert np.max(np.abs(shown - [s[key] for s in steps])) <= SHOWN_3, name
     header, rows = table_with_header_cell(page, "\\(c_t\\)")
@@ -211,7 +234,9 @@ def test_hard_sigmoid_differences_quoted_match_a_recomputation(site, text, train
     assert lstm_config["recurrent_activation"] == "hard_sigmoid"
     w, dense = layer_weights(trained, "LSTM"), layer_weights(trained, "TimeDistributed")
     for name, value in layer_weights(hard, "LSTM").items():
-        assert np.array_equal(value, w[name]), "the hard_sigmoid model must reuse the trained weights"
+        assert np.array_equal(value, w[name]), (
+            "the hard_sigmoid model must reuse the trained weights"
+        )
     x = np.asarray(trained["input"], dtype=np.float64)[0]
 
     def outputs(gate):

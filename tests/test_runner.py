@@ -40,11 +40,14 @@ def quiet(*args):
 
 
 def one(folder: Path, name: str = "alpha", value: str = "1") -> Path:
-    return write(folder / f"{name}.py", f"""\
+    return write(
+        folder / f"{name}.py",
+        f"""\
         # %%
         import publish
         publish.value("answer", {value})
-        """)
+        """,
+    )
 
 
 def test_first_run_runs_and_second_is_cached(examples, tmp_path):
@@ -77,11 +80,14 @@ def test_changing_the_source_reruns_only_that_example(examples, tmp_path):
 
 def test_changing_an_imported_helper_reruns_its_users(examples, tmp_path):
     write(examples / "helper.py", "VALUE = 1\n")
-    user = write(examples / "user.py", """\
+    user = write(
+        examples / "user.py",
+        """\
         import publish
         from helper import VALUE
         publish.value("answer", VALUE)
-        """)
+        """,
+    )
     other, cache = one(examples, "other"), tmp_path / "cache"
     runner.run_examples([user, other], cache, log=quiet)
     write(examples / "helper.py", "VALUE = 2\n")
@@ -101,21 +107,26 @@ def test_a_version_change_reruns(examples, tmp_path, monkeypatch, package):
 
 
 def test_versions_are_read_without_importing_tensorflow():
-    code = ("import sys; from sitebuild import runner; v = runner.installed_versions(); "
-            "assert v['tensorflow'] and v['keras'] and v['numpy'], v; "
-            "assert not {'tensorflow', 'keras'} & set(sys.modules), 'imported'")
+    code = (
+        "import sys; from sitebuild import runner; v = runner.installed_versions(); "
+        "assert v['tensorflow'] and v['keras'] and v['numpy'], v; "
+        "assert not {'tensorflow', 'keras'} & set(sys.modules), 'imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
 def test_a_raising_example_names_script_line_and_exception(examples, tmp_path):
-    script = write(examples / "broken.py", """\
+    script = write(
+        examples / "broken.py",
+        """\
         # %%
         import publish
         publish.value("before", 1)
 
         # %%
         x = {}["missing"]
-        """)
+        """,
+    )
     results, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
     assert not results and len(errors) == 1
     first_line = str(errors[0]).splitlines()[0]
@@ -124,17 +135,25 @@ def test_a_raising_example_names_script_line_and_exception(examples, tmp_path):
 
 
 def test_a_replay_mismatch_fails_like_an_exception(examples, tmp_path):
-    script = write(examples / "mismatch.py", """\
+    script = write(
+        examples / "mismatch.py",
+        """\
         import publish
         publish.check_replay("replay", [1.0, 2.0], [1.0, 2.001])
-        """)
+        """,
+    )
     _, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
     assert len(errors) == 1
-    assert str(errors[0]).startswith(f"{script}:2: ReplayMismatch: replay: replay differs from model.predict by 1.000e-03")
+    assert str(errors[0]).startswith(
+        f"{script}:2: ReplayMismatch: replay: replay differs from model.predict by 1.000e-03"
+    )
 
 
 def test_a_fixed_example_is_correct_on_the_next_run(examples, tmp_path):
-    script, cache = write(examples / "fixme.py", "import publish\nraise RuntimeError('no')\n"), tmp_path / "cache"
+    script, cache = (
+        write(examples / "fixme.py", "import publish\nraise RuntimeError('no')\n"),
+        tmp_path / "cache",
+    )
     _, errors = runner.run_examples([script], cache, log=quiet)
     assert errors
     one(examples, "fixme", value="3")
@@ -144,23 +163,33 @@ def test_a_fixed_example_is_correct_on_the_next_run(examples, tmp_path):
 
 def test_an_interrupted_run_leaves_no_entry_and_reruns(examples, tmp_path):
     marker = tmp_path / "started"
-    script = write(examples / "slow.py", f"""\
+    script = write(
+        examples / "slow.py",
+        f"""\
         import pathlib, time
         import publish
         publish.value("answer", 1)
         pathlib.Path({str(marker)!r}).write_text("x")
         time.sleep(60)
-        """)
+        """,
+    )
     cache = tmp_path / "cache"
-    build = subprocess.Popen([sys.executable, "-m", "sitebuild.runner", "--cache-dir", str(cache), str(script)],
-                             cwd=REPO, start_new_session=True)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "sitebuild.runner", "--cache-dir", str(cache), str(script)],
+        cwd=REPO,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while not marker.exists():
         assert time.monotonic() < deadline, "the example never started"
         time.sleep(0.1)
-    os.killpg(build.pid, signal.SIGKILL)  # the build and its example, as Ctrl-C or a CI timeout would
+    os.killpg(
+        build.pid, signal.SIGKILL
+    )  # the build and its example, as Ctrl-C or a CI timeout would
     build.wait()
-    assert not [p for p in cache.iterdir() if not p.name.startswith(".tmp-")], "an entry was written"
+    assert not [p for p in cache.iterdir() if not p.name.startswith(".tmp-")], (
+        "an entry was written"
+    )
     write(script, "import publish\npublish.value('answer', 2)\n")
     results, errors = runner.run_examples([script], cache, log=quiet)
     assert not errors and results[script.resolve()].ran
@@ -168,8 +197,12 @@ def test_an_interrupted_run_leaves_no_entry_and_reruns(examples, tmp_path):
 
 
 def test_examples_run_in_parallel(examples, tmp_path):
-    scripts = [write(examples / f"wait{i}.py", "import time, publish\ntime.sleep(2)\npublish.value('a', 1)\n")
-               for i in range(2)]
+    scripts = [
+        write(
+            examples / f"wait{i}.py", "import time, publish\ntime.sleep(2)\npublish.value('a', 1)\n"
+        )
+        for i in range(2)
+    ]
     start = time.perf_counter()
     _, errors = runner.run_examples(scripts, tmp_path / "cache", jobs=2, log=quiet)
     assert not errors
@@ -179,7 +212,9 @@ def test_examples_run_in_parallel(examples, tmp_path):
 def test_cells_become_a_notebook_with_outputs(examples, tmp_path):
     import nbformat
 
-    script = write(examples / "cells.py", """\
+    script = write(
+        examples / "cells.py",
+        """\
         # %% [markdown]
         # # Title
         # Some *text*.
@@ -190,7 +225,8 @@ def test_cells_become_a_notebook_with_outputs(examples, tmp_path):
         print("hello")
         # --8<-- [end:shown]
         publish.value("answer", 42)
-        """)
+        """,
+    )
     results, _ = runner.run_examples([script], tmp_path / "cache", log=quiet)
     nb = nbformat.read(results[script.resolve()].notebook, as_version=4)
     assert [c.cell_type for c in nb.cells] == ["markdown", "code"]
@@ -217,4 +253,10 @@ def test_imports_are_found_however_they_are_written():
             import helper_d
         x = "text"
         """)
-    assert runner.imported_modules(source) == {"numpy", "helper_a", "helper_b", "helper_c", "helper_d"}
+    assert runner.imported_modules(source) == {
+        "numpy",
+        "helper_a",
+        "helper_b",
+        "helper_c",
+        "helper_d",
+    }

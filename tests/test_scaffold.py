@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
+
 from sitebuild import scaffold
 from sitebuild.runner import CACHE_DIR
 
@@ -26,21 +26,35 @@ SKIP = {".venv", ".cache", "site", "site-offline", ".git", ".pytest_cache"}
 
 
 def repository_files() -> list[str]:
-    proc = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:  # not a git checkout: everything but the usual generated folders
-        return [p.relative_to(REPO).as_posix() for p in REPO.rglob("*")
-                if p.is_file() and not SKIP & set(p.relative_to(REPO).parts)]
+        return [
+            p.relative_to(REPO).as_posix()
+            for p in REPO.rglob("*")
+            if p.is_file() and not SKIP & set(p.relative_to(REPO).parts)
+        ]
     return [f for f in proc.stdout.split("\0") if f]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and not SKIP & set(p.relative_to(root).parts)}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not SKIP & set(p.relative_to(root).parts)
+    }
 
 
-def run(command: list[str], cwd: Path, env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+def run(
+    command: list[str], cwd: Path, env: dict, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +66,12 @@ def copy(tmp_path_factory) -> tuple[Path, dict]:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
     cache = tmp_path_factory.mktemp("cache") / "examples"  # filled by `built`
-    env = {**os.environ, "SITEBUILD_CACHE": str(cache), "NO_MKDOCS_2_WARNING": "1",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "SITEBUILD_CACHE": str(cache),
+        "NO_MKDOCS_2_WARNING": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     env.pop("PYTEST_ADDOPTS", None)
     return root, env
 
@@ -73,17 +91,29 @@ def built(scaffolded, site) -> Path:
     so the copy of the cache makes the existing chapters cache hits."""
     root, env, _ = scaffolded
     if Path(CACHE_DIR).is_dir():
-        shutil.copytree(CACHE_DIR, env["SITEBUILD_CACHE"], ignore=shutil.ignore_patterns(".tmp-*"),
-                        dirs_exist_ok=True)
-    proc = run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(root / "site")], root, env)
-    assert proc.returncode == 0, f"the scaffolded chapter does not build:\n{proc.stdout}\n{proc.stderr}"
+        shutil.copytree(
+            CACHE_DIR,
+            env["SITEBUILD_CACHE"],
+            ignore=shutil.ignore_patterns(".tmp-*"),
+            dirs_exist_ok=True,
+        )
+    proc = run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(root / "site")], root, env
+    )
+    assert proc.returncode == 0, (
+        f"the scaffolded chapter does not build:\n{proc.stdout}\n{proc.stderr}"
+    )
     assert "examples/scaffold_check.py: ran in" in proc.stderr, proc.stderr
     return root / "site"
 
 
 def test_scaffold_creates_the_page_example_and_test(scaffolded):
     root, _, _ = scaffolded
-    for path in ("docs/scaffold-check.md", "examples/scaffold_check.py", "tests/test_scaffold_check.py"):
+    for path in (
+        "docs/scaffold-check.md",
+        "examples/scaffold_check.py",
+        "tests/test_scaffold_check.py",
+    ):
         assert (root / path).is_file(), f"{path} was not created"
     page = (root / "docs" / "scaffold-check.md").read_text(encoding="utf-8")
     assert page.startswith("---\nexample: examples/scaffold_check.py\n---\n")
@@ -111,18 +141,35 @@ def test_the_new_chapter_builds_with_its_page_data_file_and_notebook(built):
 
 def test_the_new_chapter_passes_its_own_test_and_the_structure_checks(built, scaffolded):
     root, env, _ = scaffolded
-    proc = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                f"tests/test_{SLUG.replace('-', '_')}.py", "tests/test_structure.py", "-k", "scaffold"],
-               root, env)
-    assert proc.returncode == 0, f"the new chapter's tests fail:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"tests/test_{SLUG.replace('-', '_')}.py",
+            "tests/test_structure.py",
+            "-k",
+            "scaffold",
+        ],
+        root,
+        env,
+    )
+    assert proc.returncode == 0, (
+        f"the new chapter's tests fail:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    )
     summary = proc.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
     # its own three checks, and the seven per-chapter structure checks
     assert int(summary.split(" passed")[0].split()[-1]) >= 10, summary
 
 
-@pytest.mark.parametrize("slug", ["Bad_Slug", "9lives", "-dash", "two--hyphens", "trailing-",
-                                  "with space", "ünicode", ""])
+@pytest.mark.parametrize(
+    "slug",
+    ["Bad_Slug", "9lives", "-dash", "two--hyphens", "trailing-", "with space", "ünicode", ""],
+)
 def test_an_invalid_slug_is_refused(copy, slug):
     root, env = copy
     before = snapshot(root)
@@ -138,8 +185,11 @@ def test_an_existing_or_reserved_slug_is_refused(copy, slug):
     before = snapshot(root)
     proc = run([sys.executable, "-m", "sitebuild.scaffold", slug, "A title"], root, env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "refused" in proc.stderr and ("exists already" in proc.stderr or "already" in proc.stderr
-                                         or "hide the installed module" in proc.stderr), proc.stderr
+    assert "refused" in proc.stderr and (
+        "exists already" in proc.stderr
+        or "already" in proc.stderr
+        or "hide the installed module" in proc.stderr
+    ), proc.stderr
     assert snapshot(root) == before, "a refused scaffold changed files"
 
 
@@ -173,20 +223,26 @@ NAV = textwrap.dedent("""\
 
 def test_nav_edit_keeps_comments_and_layout():
     new = scaffold.add_to_nav(NAV, "B. Two: more", "two")
-    assert new == NAV.replace("  - Notebooks:\n", '  - "B. Two: more": two.md\n  - Notebooks:\n').replace(
-        "# kept\n", '# kept\n      - "B. Two: more": notebooks/two.ipynb\n')
+    assert new == NAV.replace(
+        "  - Notebooks:\n", '  - "B. Two: more": two.md\n  - Notebooks:\n'
+    ).replace("# kept\n", '# kept\n      - "B. Two: more": notebooks/two.ipynb\n')
     assert yaml.safe_load(new)["nav"][2] == {"B. Two: more": "two.md"}
 
 
 def test_nav_edit_without_a_notebooks_section_adds_one():
     text = "nav:\n  - Home: index.md\n"
     new = scaffold.add_to_nav(text, "Two", "two")
-    assert yaml.safe_load(new)["nav"] == [{"Home": "index.md"}, {"Two": "two.md"},
-                                          {"Notebooks": [{"Two": "notebooks/two.ipynb"}]}]
+    assert yaml.safe_load(new)["nav"] == [
+        {"Home": "index.md"},
+        {"Two": "two.md"},
+        {"Notebooks": [{"Two": "notebooks/two.ipynb"}]},
+    ]
 
 
 def test_nav_edit_with_items_at_the_margin():
     text = "nav:\n- Home: index.md\n- Notebooks:\n  - One: notebooks/one.ipynb\nextra: {}\n"
     new = scaffold.add_to_nav(text, "Two", "two")
-    assert new == ("nav:\n- Home: index.md\n- Two: two.md\n- Notebooks:\n  - One: notebooks/one.ipynb\n"
-                   "  - Two: notebooks/two.ipynb\nextra: {}\n")
+    assert new == (
+        "nav:\n- Home: index.md\n- Two: two.md\n- Notebooks:\n  - One: notebooks/one.ipynb\n"
+        "  - Two: notebooks/two.ipynb\nextra: {}\n"
+    )

@@ -11,10 +11,18 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import load_data, page_html
-from pages import (SHOWN_3, SHOWN_4, model, number, quoted_size, sigmoid, table_with_first_cell,
-                   table_with_header, vector)
+from pages import (
+    SHOWN_3,
+    SHOWN_4,
+    model,
+    number,
+    quoted_size,
+    sigmoid,
+    table_with_first_cell,
+    table_with_header,
+    vector,
+)
 from test_chapters import visible_text
 
 SLUG = "simple-rnn"
@@ -25,7 +33,7 @@ def evaluate(math: str) -> int:
     """``\\(5 \\times (3 + 5 + 1)\\)`` evaluated."""
     expression = math.removeprefix("\\(").removesuffix("\\)").replace("\\times", "*")
     assert re.fullmatch(r"[\d\s+*()]+", expression), math
-    return eval(expression)  # noqa: S307 - digits, spaces, +, * and parentheses only
+    return eval(expression)
 
 
 # --- recomputing from the data file ------------------------------------------------------
@@ -74,8 +82,12 @@ def test_step_table_matches_a_recomputation_from_the_weights(page, sequences):
     assert [r[0] for r in rows] == [str(t) for t in range(len(x))]
     for t, (_, x_cell, h_cell, y_cell) in enumerate(rows):
         assert np.max(np.abs(vector(x_cell) - x[t])) < 0.05 + 1e-6, f"x_{t}"
-        assert np.max(np.abs(vector(h_cell) - h[t])) < SHOWN, f"h_{t}: page {h_cell}, recomputed {h[t]}"
-        assert np.max(np.abs(vector(y_cell) - y[t])) < SHOWN, f"y_{t}: page {y_cell}, recomputed {y[t]}"
+        assert np.max(np.abs(vector(h_cell) - h[t])) < SHOWN, (
+            f"h_{t}: page {h_cell}, recomputed {h[t]}"
+        )
+        assert np.max(np.abs(vector(y_cell) - y[t])) < SHOWN, (
+            f"y_{t}: page {y_cell}, recomputed {y[t]}"
+        )
     # and the recomputation is Keras's own output
     assert np.max(np.abs(y - np.asarray(sequences["output"])[0])) < 1e-5
 
@@ -98,11 +110,23 @@ def test_step_in_detail(page, sequences, t):
     h_prev = np.zeros_like(h[0]) if t == 0 else h[t - 1]
     _, rows = table_with_first_cell(page, rf"\(x_{t} W_x\)")
     labels = [r[0] for r in rows]
-    assert labels == [rf"\(x_{t} W_x\)", rf"\(h_{{{t - 1}}} W_h\)", r"\(b_h\)", "sum",
-                      rf"\(\class{{c-h}}{{h_{t}}} = \tanh(\text{{sum}})\)"]
+    assert labels == [
+        rf"\(x_{t} W_x\)",
+        rf"\(h_{{{t - 1}}} W_h\)",
+        r"\(b_h\)",
+        "sum",
+        rf"\(\class{{c-h}}{{h_{t}}} = \tanh(\text{{sum}})\)",
+    ]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
-    expected = np.array([x[t] @ rnn["kernel"], h_prev @ rnn["recurrent_kernel"], rnn["bias"],
-                         x[t] @ rnn["kernel"] + h_prev @ rnn["recurrent_kernel"] + rnn["bias"], h[t]])
+    expected = np.array(
+        [
+            x[t] @ rnn["kernel"],
+            h_prev @ rnn["recurrent_kernel"],
+            rnn["bias"],
+            x[t] @ rnn["kernel"] + h_prev @ rnn["recurrent_kernel"] + rnn["bias"],
+            h[t],
+        ]
+    )
     assert np.max(np.abs(shown - expected)) < SHOWN_4
     if t == 0:
         assert not np.any(shown[1]), "h_{-1} = 0: the recurrent term at t = 0 is zero"
@@ -133,8 +157,9 @@ def test_last_step_model_returns_the_last_row(page, site, sequences):
 def check_parameter_table(page: str, layers: list[dict], formulas: list[str]) -> None:
     """The parameter table: one row per layer, then the model. Shapes, formula and counts
     agree with the weight arrays of the data file."""
-    rows = table_with_header(page, ["layer: its weights", "formula", "with the sizes",
-                                    "formula value", "count_params()"])
+    rows = table_with_header(
+        page, ["layer: its weights", "formula", "with the sizes", "formula value", "count_params()"]
+    )
     assert len(rows) == len(layers) + 1
     total = 0
     for row, layer, formula in zip(rows, layers, formulas):
@@ -168,4 +193,6 @@ def test_sizes_and_shapes_quoted_match_the_data(page, site, sequences):
     assert rnn["config"]["units"] == quoted_size(text, "n")
     for entry in load_data(site, SLUG)["models"]:
         for array in (entry["input"], entry["output"]):
-            assert str(np.shape(array)) in text, f"{entry['name']}: shape {np.shape(array)} not quoted"
+            assert str(np.shape(array)) in text, (
+                f"{entry['name']}: shape {np.shape(array)} not quoted"
+            )

@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from browser import Visit, accessibility_problems, all_problems, contrast, serve
 from conftest import REPO, site_pages
 
@@ -69,12 +68,16 @@ def search(visit: Visit, word: str, seconds: float = 60) -> list[str]:
         try:
             page.wait_for_selector(".md-search-result__item", timeout=5000)
             break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        except Exception as error:
             if time.monotonic() > deadline:
                 meta = page.query_selector(".md-search-result__meta")
-                raise AssertionError(f"no search result for {word!r}; the search says: "
-                                     f"{meta.text_content() if meta else 'nothing'}; errors: {visit.errors}")
-    return page.eval_on_selector_all(".md-search-result__item", "els => els.map(e => e.textContent)")
+                raise AssertionError(
+                    f"no search result for {word!r}; the search says: "
+                    f"{meta.text_content() if meta else 'nothing'}; errors: {visit.errors}"
+                ) from error
+    return page.eval_on_selector_all(
+        ".md-search-result__item", "els => els.map(e => e.textContent)"
+    )
 
 
 @pytest.mark.parametrize("where", ["hosted", "offline"])
@@ -102,14 +105,16 @@ def test_math_is_typeset_after_instant_navigation(browser, hosted):
     page.evaluate("() => { window.sameDocument = true; }")
     page.click("article a[href$='time-distributed/']")
     page.wait_for_url("**/time-distributed/")
-    assert page.evaluate("() => window.sameDocument === true"), \
+    assert page.evaluate("() => window.sameDocument === true"), (
         "the click reloaded the page: instant navigation is off, so this test would prove nothing"
+    )
     assert visit.wait_for_math(), "the new page's equations were not typeset"
     assert page.eval_on_selector_all("article .arithmatex", "els => els.length") > 10
     visit.page.context.close()
 
 
 # --- dark mode, without screenshots ---------------------------------------------------------
+
 
 def page_background(browser, hosted, scheme: str) -> str:
     visit = open_page(browser, hosted_url(hosted, "time-distributed"), scheme=scheme)
@@ -125,14 +130,17 @@ def diagram_colours(svg: Path) -> tuple[set[str], set[str]]:
     lines, texts = set(), set()
 
     def walk(element, inherited: dict) -> None:
-        attrs = {**inherited, **{k: v for k, v in element.attrib.items() if k in ("fill", "stroke")}}
+        attrs = {
+            **inherited,
+            **{k: v for k, v in element.attrib.items() if k in ("fill", "stroke")},
+        }
         tag = element.tag.removeprefix(ns)
         if tag in ("defs", "marker"):
             return  # arrowheads: drawn in the colour of their line
         unfilled = attrs.get("fill", "black") == "none"
-        if tag in ("line", "path", "polyline", "rect", "circle", "ellipse") and unfilled:
-            if attrs.get("stroke", "none") != "none":
-                lines.add(attrs["stroke"].lower())
+        shape = tag in ("line", "path", "polyline", "rect", "circle", "ellipse")
+        if shape and unfilled and attrs.get("stroke", "none") != "none":
+            lines.add(attrs["stroke"].lower())
         if tag == "text":
             texts.add(attrs.get("fill", "black").lower())
         for child in element:
@@ -154,7 +162,9 @@ def test_diagram_lines_contrast_with_both_page_backgrounds(browser, hosted, svg)
         background = page_background(browser, hosted, scheme)
         for colour in lines:
             ratio = contrast(colour, background)
-            assert ratio >= 3, f"{svg.name}: line {colour} on the {scheme} page {background}: {ratio:.2f} < 3"
+            assert ratio >= 3, (
+                f"{svg.name}: line {colour} on the {scheme} page {background}: {ratio:.2f} < 3"
+            )
     # Text is drawn in ink on light shapes (STYLE.md), never straight on the page.
     assert texts <= {"#111827"}, f"{svg.name}: text colours {texts}, expected the ink #111827"
 
@@ -173,12 +183,15 @@ def test_coloured_symbols_are_readable_in_both_schemes(browser, hosted):
             visit.page.context.close()
             for cls, colour, background in pairs:
                 checked += 1
-                assert contrast(colour, background) >= 4.5, f"{slug} ({scheme}): .{cls} {colour} on {background}"
+                assert contrast(colour, background) >= 4.5, (
+                    f"{slug} ({scheme}): .{cls} {colour} on {background}"
+                )
     if len(slugs) > 1:
         assert checked, "no coloured symbol found on the recurrent chapters"
 
 
 # --- print --------------------------------------------------------------------------------
+
 
 def test_a_chapter_prints_with_its_equations_and_diagrams(browser, hosted, tmp_path):
     visit = open_page(browser, hosted_url(hosted, "time-distributed"))
@@ -198,13 +211,20 @@ def test_a_chapter_prints_with_its_equations_and_diagrams(browser, hosted, tmp_p
 
 # --- the checks catch a broken page ------------------------------------------------------------
 
+
 def test_the_checks_catch_a_page_broken_on_purpose(browser, site, tmp_path):
     broken = tmp_path / "site"
     shutil.copytree(site, broken, ignore=shutil.ignore_patterns("download"))
     page = broken / "time-distributed" / "index.html"
     html = page.read_text(encoding="utf-8")
-    html = html.replace("</head>", '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script></head>', 1)
-    html = re.sub(r'(<img[^>]*?) alt="[^"]*"', r"\1", html, count=1)  # one diagram loses its alt text
+    html = html.replace(
+        "</head>",
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script></head>',
+        1,
+    )
+    html = re.sub(
+        r'(<img[^>]*?) alt="[^"]*"', r"\1", html, count=1
+    )  # one diagram loses its alt text
     html = html.replace("<p>", "<p>Stray $x_t$ math. ", 1)
     page.write_text(html, encoding="utf-8")
     with serve(broken) as url:

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import page_html
+from pages import SHOWN_3 as SHOWN
+from pages import (
+    SHOWN_4,
+    model,
+    number,
+    quoted_size,
+    sigmoid,
+    table_with_first_cell,
+    table_with_header,
+    vector,
+)
 from test_chapters import visible_text
-from pages import (SHOWN_3 as SHOWN, SHOWN_4, model, number, quoted_size, sigmoid,
-                   table_with_first_cell, table_with_header, vector)
 from test_simple_rnn import check_parameter_table, states, weights
 
 SLUG = "stacked-rnn"
@@ -64,12 +72,24 @@ def test_second_layer_step_in_detail(page, stacked, recomputed):
     second = weights(stacked["layers"][1])
     h, h2, t = recomputed["h"], recomputed["h2"], 1
     _, rows = table_with_first_cell(page, r"\(h_1 W'_x\)")
-    assert [r[0] for r in rows] == [r"\(h_1 W'_x\)", r"\(h'_0 W'_h\)", r"\(b'_h\)", "sum",
-                                    r"\(\class{c-h2}{h'_1} = \tanh(\text{sum})\)"]
+    assert [r[0] for r in rows] == [
+        r"\(h_1 W'_x\)",
+        r"\(h'_0 W'_h\)",
+        r"\(b'_h\)",
+        "sum",
+        r"\(\class{c-h2}{h'_1} = \tanh(\text{sum})\)",
+    ]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
     total = h[t] @ second["kernel"] + h2[t - 1] @ second["recurrent_kernel"] + second["bias"]
-    expected = np.array([h[t] @ second["kernel"], h2[t - 1] @ second["recurrent_kernel"],
-                         second["bias"], total, h2[t]])
+    expected = np.array(
+        [
+            h[t] @ second["kernel"],
+            h2[t - 1] @ second["recurrent_kernel"],
+            second["bias"],
+            total,
+            h2[t],
+        ]
+    )
     assert np.max(np.abs(shown - expected)) < SHOWN_4
 
 
@@ -81,8 +101,9 @@ def test_parameter_counts_match_the_weight_shapes(page, stacked):
     assert np.shape(second["weights"]["kernel"]) == (n, n2)  # W'_x: (n, n')
     assert sum(np.size(w) for w in second["weights"].values()) == n2 * (n + n2 + 1)
     assert sum(np.size(w) for w in out["weights"].values()) == m_out * (n2 + 1)
-    check_parameter_table(page, stacked["layers"],
-                          [r"\(n(m + n + 1)\)", r"\(n'(n + n' + 1)\)", r"\(m'(n' + 1)\)"])
+    check_parameter_table(
+        page, stacked["layers"], [r"\(n(m + n + 1)\)", r"\(n'(n + n' + 1)\)", r"\(m'(n' + 1)\)"]
+    )
 
 
 def test_sizes_and_shapes_quoted_match_the_data(page, stacked):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from browser import Visit, accessibility_problems
 from conftest import load_data
 from replay import replay
@@ -25,8 +24,11 @@ PANEL = ".rnn-stepper[data-stepper-state=ready]"
 
 # --- opening pages (the browser, hosted and offline fixtures are in conftest.py) ---------------
 
+
 def open_page(browser, url: str, scheme: str = "light", viewport=None) -> Visit:
-    context = browser.new_context(color_scheme=scheme, viewport=viewport or {"width": 1280, "height": 900})
+    context = browser.new_context(
+        color_scheme=scheme, viewport=viewport or {"width": 1280, "height": 900}
+    )
     return Visit(context, url)
 
 
@@ -38,19 +40,27 @@ def open_panel(browser, url: str, **kwargs) -> Visit:
 
 def close(visit: Visit) -> list[str]:
     """Close the page; the console errors and outside requests it had."""
-    problems = [f"console error: {e}" for e in visit.errors] + [f"request to another host: {u}" for u in visit.blocked]
+    problems = [f"console error: {e}" for e in visit.errors] + [
+        f"request to another host: {u}" for u in visit.blocked
+    ]
     visit.page.context.close()
     return problems
 
 
 # --- independent expectations ---------------------------------------------------------------
 
+
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-ACT = {"sigmoid": sigmoid, "tanh": np.tanh, "linear": lambda z: z, "relu": lambda z: np.maximum(z, 0),
-       "hard_sigmoid": lambda z: np.clip(z / 6 + 0.5, 0, 1)}
+ACT = {
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "hard_sigmoid": lambda z: np.clip(z / 6 + 0.5, 0, 1),
+}
 
 
 def fmt(x: float) -> str:
@@ -75,7 +85,11 @@ def layer_steps(layer: dict, xs: np.ndarray) -> tuple[list[dict], np.ndarray]:
             steps.append({"h": h})
         elif cls == "LSTM":
             b = np.array(w["bias"])
-            gate = lambda k: x @ kernel[:, k * n:(k + 1) * n] + h @ recurrent[:, k * n:(k + 1) * n] + b[k * n:(k + 1) * n]
+            gate = lambda k: (
+                x @ kernel[:, k * n : (k + 1) * n]
+                + h @ recurrent[:, k * n : (k + 1) * n]
+                + b[k * n : (k + 1) * n]
+            )
             i, f, cand, o = rec(gate(0)), rec(gate(1)), act(gate(2)), rec(gate(3))
             c = f * c + i * cand
             h = o * act(c)
@@ -83,10 +97,10 @@ def layer_steps(layer: dict, xs: np.ndarray) -> tuple[list[dict], np.ndarray]:
         elif cls == "GRU":
             b = np.array(w["bias"])
             b_x, b_h = (b[0], b[1]) if config.get("reset_after", True) else (b, np.zeros(3 * n))
-            Wx = lambda k: kernel[:, k * n:(k + 1) * n]
-            Wh = lambda k: recurrent[:, k * n:(k + 1) * n]
-            bx = lambda k: b_x[k * n:(k + 1) * n]
-            bh = lambda k: b_h[k * n:(k + 1) * n]
+            Wx = lambda k: kernel[:, k * n : (k + 1) * n]
+            Wh = lambda k: recurrent[:, k * n : (k + 1) * n]
+            bx = lambda k: b_x[k * n : (k + 1) * n]
+            bh = lambda k: b_h[k * n : (k + 1) * n]
             z = rec(x @ Wx(0) + bx(0) + h @ Wh(0) + bh(0))
             r = rec(x @ Wx(1) + bx(1) + h @ Wh(1) + bh(1))
             if config.get("reset_after", True):
@@ -108,9 +122,14 @@ def expected_run(model: dict, xs: np.ndarray) -> tuple[list[list[dict]], np.ndar
             steps, value = layer_steps(layer, value)
             traces.append(steps)
         elif layer["class_name"] in ("Dense", "TimeDistributed"):
-            config = layer["config"]["layer"]["config"] if layer["class_name"] == "TimeDistributed" else layer["config"]
-            value = ACT[config["activation"]](value @ np.array(layer["weights"]["kernel"])
-                                              + np.array(layer["weights"]["bias"]))
+            config = (
+                layer["config"]["layer"]["config"]
+                if layer["class_name"] == "TimeDistributed"
+                else layer["config"]
+            )
+            value = ACT[config["activation"]](
+                value @ np.array(layer["weights"]["kernel"]) + np.array(layer["weights"]["bias"])
+            )
     return traces, value
 
 
@@ -127,7 +146,9 @@ def array_diff(got, expected) -> float:
 def max_diff(model: dict, got, expected) -> float:
     """Largest absolute difference; shapes (and the list of a return_state model) must match."""
     if returns_state(model):
-        assert isinstance(got, list) and len(got) == len(expected), "return_state: a list [output, *states]"
+        assert isinstance(got, list) and len(got) == len(expected), (
+            "return_state: a list [output, *states]"
+        )
         return max(array_diff(g, e) for g, e in zip(got, expected))
     return array_diff(got, expected)
 
@@ -141,33 +162,43 @@ def random_inputs(model: dict, seed: int, count: int = 3) -> list[np.ndarray]:
     m = np.asarray(model["input"]).shape[-1]
     shapes = [(int(rng.integers(1, 4)), int(rng.integers(1, 13)), m) for _ in range(count)]
     # float32 values, as model.predict reads them (rnnCompute rounds its input to float32 too)
-    return [rng.uniform(-2, 2, size=shape).astype(np.float32).astype(np.float64) for shape in shapes]
+    return [
+        rng.uniform(-2, 2, size=shape).astype(np.float32).astype(np.float64) for shape in shapes
+    ]
 
 
 # --- rnnCompute -----------------------------------------------------------------------------
+
 
 def check_every_model(page, site: Path, slug: str, random: bool) -> list[str]:
     data, problems = load_data(site, slug), []
     for index, model in enumerate(data["models"]):
         diff = max_diff(model, compute(page, slug, model["name"], model["input"]), model["output"])
         if diff > TOLERANCE:
-            problems.append(f"{slug}/{model['name']}: {diff:.2e} from model.predict on the page's input")
+            problems.append(
+                f"{slug}/{model['name']}: {diff:.2e} from model.predict on the page's input"
+            )
         if not random:
             continue
         for x in random_inputs(model, seed=1000 * RECURRENT.index(slug) + index):
             expected = replay({**model, "input": x.tolist()})
             diff = max_diff(model, compute(page, slug, model["name"], x.tolist()), expected)
             if diff > TOLERANCE:
-                problems.append(f"{slug}/{model['name']}: {diff:.2e} from the replay on an input of shape {x.shape}")
+                problems.append(
+                    f"{slug}/{model['name']}: {diff:.2e} from the replay on an input of shape {x.shape}"
+                )
     return problems
 
 
 @pytest.mark.parametrize("slug", RECURRENT)
 def test_rnncompute_reproduces_keras_and_the_replay_hosted(browser, hosted, site, slug):
     names = [m["name"] for m in load_data(site, slug)["models"]]
-    expected_models = {"simple-rnn": {"simple_rnn_sequences", "simple_rnn_last_step"}, "stacked-rnn": {"stacked_rnn"},
-                       "lstm": {"lstm", "lstm_return_state", "lstm_hard_sigmoid"},
-                       "gru": {"gru", "gru_reset_before"}}[slug]
+    expected_models = {
+        "simple-rnn": {"simple_rnn_sequences", "simple_rnn_last_step"},
+        "stacked-rnn": {"stacked_rnn"},
+        "lstm": {"lstm", "lstm_return_state", "lstm_hard_sigmoid"},
+        "gru": {"gru", "gru_reset_before"},
+    }[slug]
     assert expected_models <= set(names), f"{slug}: models {names}"
     visit = open_page(browser, f"{hosted}{slug}/")
     problems = check_every_model(visit.page, site, slug, random=True)
@@ -188,7 +219,9 @@ def test_rnncompute_rejects_a_wrong_input_clearly(browser, hosted):
     visit = open_page(browser, f"{hosted}lstm/")
     message = visit.page.evaluate("""() => rnnCompute('lstm', 'lstm', [[[1, 2, 3]]]).then(
         () => 'no error', e => e.message)""")
-    missing = visit.page.evaluate("() => rnnCompute('lstm', 'nope', [[[1, 2]]]).then(() => 'no error', e => e.message)")
+    missing = visit.page.evaluate(
+        "() => rnnCompute('lstm', 'nope', [[[1, 2]]]).then(() => 'no error', e => e.message)"
+    )
     problems = close(visit)
     assert "m = 2" in message, message
     assert "no model 'nope'" in missing and "lstm_return_state" in missing, missing
@@ -196,6 +229,7 @@ def test_rnncompute_rejects_a_wrong_input_clearly(browser, hosted):
 
 
 # --- the panel ------------------------------------------------------------------------------
+
 
 def panel_model(page, site: Path) -> tuple[str, dict]:
     slug, name = page.eval_on_selector(PANEL, "e => [e.dataset.slug, e.dataset.model]")
@@ -205,12 +239,16 @@ def panel_model(page, site: Path) -> tuple[str, dict]:
 
 def shown_y(page) -> list[list[str]]:
     return page.eval_on_selector_all(
-        ".rnn-stepper tbody tr[data-t]", "rows => rows.map(r => [...r.querySelectorAll('td.rnn-stepper__y')].map(c => c.textContent))")
+        ".rnn-stepper tbody tr[data-t]",
+        "rows => rows.map(r => [...r.querySelectorAll('td.rnn-stepper__y')].map(c => c.textContent))",
+    )
 
 
 def chart_points(page) -> list[list[tuple[float, float]]]:
     """The (x, y) pixel coordinates of each output line of the chart."""
-    paths = page.eval_on_selector_all(".rnn-stepper__svg path.rnn-stepper__line", "ps => ps.map(p => p.getAttribute('d'))")
+    paths = page.eval_on_selector_all(
+        ".rnn-stepper__svg path.rnn-stepper__line", "ps => ps.map(p => p.getAttribute('d'))"
+    )
     lines = []
     for d in paths:
         points = [p.strip().split() for p in d.replace("M", "L").split("L") if p.strip()]
@@ -225,7 +263,9 @@ def assert_chart_draws(page, y: np.ndarray) -> None:
     assert len(lines) == y.shape[1], f"{len(lines)} lines for {y.shape[1]} output units"
     heights = np.array([[p[1] for p in line] for line in lines]).T  # (T, m')
     xs = np.array([p[0] for p in lines[0]])
-    assert np.allclose(np.diff(xs), np.diff(xs)[0], atol=0.11), "t is not evenly spaced on the chart"
+    assert np.allclose(np.diff(xs), np.diff(xs)[0], atol=0.11), (
+        "t is not evenly spaced on the chart"
+    )
     slope, offset = np.polyfit(y.ravel(), heights.ravel(), 1)
     assert slope < 0, "larger y must be drawn higher"
     residual = np.max(np.abs(slope * y + offset - heights))
@@ -245,8 +285,10 @@ def set_step(page, t: int) -> None:
 
 
 def step_values(page) -> dict[str, list[float]]:
-    chips = page.eval_on_selector_all(".rnn-stepper__values .rnn-stepper__chip",
-                                      "cs => cs.map(c => [c.dataset.key, c.dataset.value, c.querySelector('.rnn-stepper__num').textContent])")
+    chips = page.eval_on_selector_all(
+        ".rnn-stepper__values .rnn-stepper__chip",
+        "cs => cs.map(c => [c.dataset.key, c.dataset.value, c.querySelector('.rnn-stepper__num').textContent])",
+    )
     values: dict[str, list[float]] = {}
     for key, value, text in chips:
         assert text == fmt(float(value)), f"{key}: shows {text} for {value}"
@@ -268,7 +310,9 @@ def test_panel_recomputes_on_edit_and_shows_the_gates_of_a_step(browser, hosted,
     traces, y = expected_run(model, xs)
     assert_grid_shows(page, y)
     assert_chart_draws(page, y)
-    assert np.max(np.abs(y - np.array(model["output"][0]))) <= TOLERANCE  # the expectation is Keras's
+    assert (
+        np.max(np.abs(y - np.array(model["output"][0]))) <= TOLERANCE
+    )  # the expectation is Keras's
 
     # A reader edits one cell: y (numbers and chart) follows.
     page.fill(CELL.format(t=1, j=1), "-0.75")
@@ -286,7 +330,9 @@ def test_panel_recomputes_on_edit_and_shows_the_gates_of_a_step(browser, hosted,
     expected = {"x": xs[t], "y": y_new[t]}
     for k, steps in enumerate(traces):
         expected.update({f"{k}.{key}": value for key, value in steps[t].items()})
-    assert set(shown) == set(expected), f"quantities shown: {sorted(shown)}, expected {sorted(expected)}"
+    assert set(shown) == set(expected), (
+        f"quantities shown: {sorted(shown)}, expected {sorted(expected)}"
+    )
     for key, value in expected.items():
         diff = np.max(np.abs(np.array(shown[key]) - value))
         assert diff <= TOLERANCE, f"{slug} {key} at t={t}: {diff:.2e} from numpy"
@@ -310,18 +356,23 @@ def test_bad_input_gets_a_message_beside_its_cell_and_keeps_the_last_result(brow
         assert page.get_attribute(cell, "aria-invalid") == "true", text
         message_id = page.get_attribute(cell, "aria-describedby")
         assert message_id, f"{text!r}: the cell names no message"
-        message = page.evaluate("""([cell, id]) => {
+        message = page.evaluate(
+            """([cell, id]) => {
             const input = document.querySelector(cell), message = document.getElementById(id);
             if (!message) return null;
             const row = input.closest('tr');
             return { text: message.textContent, beside: row.nextElementSibling.contains(message),
                      visible: message.checkVisibility(), live: !!message.closest('[aria-live]') };
-        }""", [cell, message_id])
+        }""",
+            [cell, message_id],
+        )
         assert message and message["visible"] and message["beside"], f"{text!r}: {message}"
         assert "t=2, feature 1" in message["text"], message["text"]
         status = page.text_content(".rnn-stepper__status")
         assert "last valid input" in status, f"{text!r}: the status says {status!r}"
-        assert page.evaluate("() => !!document.querySelector('.rnn-stepper [aria-live]')"), "no live region"
+        assert page.evaluate("() => !!document.querySelector('.rnn-stepper [aria-live]')"), (
+            "no live region"
+        )
         assert_grid_shows(page, y)  # the last good result stays
         assert chart_points(page) == path
     page.fill(cell, "0.25")
@@ -343,15 +394,19 @@ def test_zero_steps_are_refused_and_five_hundred_work(browser, hosted, site):
         page.click(remove)
     _, y = expected_run(model, np.array(model["input"][0])[:1])
     assert_grid_shows(page, y)
-    result = "() => [document.querySelector('.rnn-stepper__svg desc').textContent, " \
-             "document.querySelector('.rnn-stepper__values').innerHTML]"
+    result = (
+        "() => [document.querySelector('.rnn-stepper__svg desc').textContent, "
+        "document.querySelector('.rnn-stepper__values').innerHTML]"
+    )
     shown = page.evaluate(result)
     assert fmt(y[0, 0]) in shown[0], shown[0]
     page.click(remove)
     assert page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length") == 0
     assert page.is_visible(".rnn-stepper tbody .rnn-stepper__msg"), "no message in the empty grid"
     assert "at least one time step" in page.text_content(".rnn-stepper__status")
-    assert page.evaluate(result) == shown, "the last good result (chart and values) should stay on screen"
+    assert page.evaluate(result) == shown, (
+        "the last good result (chart and values) should stay on screen"
+    )
     page.focus(remove)  # marked aria-disabled, still focusable: pressing it says why, no error
     page.keyboard.press("Enter")
     assert "no time step left" in page.text_content(".rnn-stepper__status")
@@ -386,7 +441,9 @@ def test_panel_is_accessible_after_interaction(browser, hosted, scheme):
 
 def test_panel_every_input_is_labelled(browser, hosted, site):
     visit = open_panel(browser, f"{hosted}stacked-rnn/")
-    labels = visit.page.eval_on_selector_all(".rnn-stepper tbody input", "is => is.map(i => i.getAttribute('aria-label'))")
+    labels = visit.page.eval_on_selector_all(
+        ".rnn-stepper tbody input", "is => is.map(i => i.getAttribute('aria-label'))"
+    )
     slider = visit.page.evaluate("""() => { const s = document.querySelector('.rnn-stepper input[type=range]');
         return [...s.labels].map(l => l.textContent); }""")
     _, model = panel_model(visit.page, site)
@@ -407,7 +464,9 @@ def test_panel_fits_a_phone_screen(browser, hosted, slug):
         for (let i = 0; i < 30; i++) add.click();
     }""")
     width = page.evaluate("document.documentElement.scrollWidth")
-    grid = page.eval_on_selector(".rnn-stepper__grid", "g => [g.scrollWidth, g.clientWidth, g.tabIndex]")
+    grid = page.eval_on_selector(
+        ".rnn-stepper__grid", "g => [g.scrollWidth, g.clientWidth, g.tabIndex]"
+    )
     problems = close(visit)
     assert width <= 375 + 1, f"the page is {width} px wide on a 375 px screen"
     assert grid[2] == 0, "the grid's scroll region is not focusable"
@@ -436,5 +495,7 @@ def test_panel_starts_after_instant_navigation(browser, hosted):
     page.wait_for_selector(".rnn-stepper[data-slug=gru][data-stepper-state=ready]", timeout=15000)
     same = page.evaluate("() => window.sameDocument === true")
     problems = close(visit)
-    assert same, "the click reloaded the page: instant navigation is off, so this test proves nothing"
+    assert same, (
+        "the click reloaded the page: instant navigation is off, so this test proves nothing"
+    )
     assert not problems, problems

@@ -20,12 +20,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from mkdocs.utils.meta import get_data
-
 from conftest import REPO
+from mkdocs.utils.meta import get_data
+from test_chapters import SECTIONS
+
 from sitebuild.mkdocs_hooks import INCLUDE
 from sitebuild.runner import local_imports, run_examples, slug_of
-from test_chapters import SECTIONS
 
 DOCS = REPO / "docs"
 EXAMPLES = REPO / "examples"
@@ -103,7 +103,7 @@ def headings(text: str, level: int = 2) -> list[tuple[int, str]]:
 def nav_paths(nav) -> list[str]:
     out = []
     for item in nav or []:
-        for value in (item.values() if isinstance(item, dict) else [item]):
+        for value in item.values() if isinstance(item, dict) else [item]:
             out.extend(nav_paths(value) if isinstance(value, list) else [value])
     return out
 
@@ -113,9 +113,11 @@ def published_outputs(example: Path) -> dict[str, str]:
     """What the example publishes, from the build cache (a hit once the site was built)."""
     results, errors = run_examples([example], log=lambda *args: None)
     if errors:
-        pytest.fail(f"{example.relative_to(REPO)} fails, so its chapter cannot build; fix the "
-                    f"example first (run it: .venv/bin/python {example.relative_to(REPO)}):\n"
-                    f"{errors[0]}")
+        pytest.fail(
+            f"{example.relative_to(REPO)} fails, so its chapter cannot build; fix the "
+            f"example first (run it: .venv/bin/python {example.relative_to(REPO)}):\n"
+            f"{errors[0]}"
+        )
     return results[example.resolve()].outputs
 
 
@@ -123,21 +125,29 @@ def published_outputs(example: Path) -> dict[str, str]:
 
 
 def test_chapters_are_found():
-    assert CHAPTERS, "no page in docs/ names an example in its front matter ('example: examples/x.py')"
+    assert CHAPTERS, (
+        "no page in docs/ names an example in its front matter ('example: examples/x.py')"
+    )
 
 
 @chapter_params()
 def test_example_exists_and_is_named_after_the_page(chapter):
-    relative = chapter.example.relative_to(REPO) if chapter.example.is_relative_to(REPO) else chapter.example
+    relative = (
+        chapter.example.relative_to(REPO)
+        if chapter.example.is_relative_to(REPO)
+        else chapter.example
+    )
     assert chapter.example.is_file(), (
         f"{chapter.name}: its front matter names the example {relative}, which does not exist; "
-        f"create it (make chapter makes one) or fix the path")
+        f"create it (make chapter makes one) or fix the path"
+    )
     expected = f"examples/{Path(chapter.src_uri).stem.replace('-', '_')}.py"
     assert str(relative) == expected, (
         f"{chapter.name}: names the example {relative}, but a chapter's example is {expected} "
         f"(its slug with underscores): the data file data/<slug>.json and the notebook "
         f"notebooks/<slug>.ipynb are named after the example, and the page links them by its own "
-        f"slug; rename the example or the page")
+        f"slug; rename the example or the page"
+    )
 
 
 @chapter_params()
@@ -147,11 +157,13 @@ def test_chapter_has_the_four_sections_in_order(chapter):
     for section in SECTIONS:
         assert section in titles, (
             f"{chapter.name}: missing section '{section}' (every chapter has the four sections "
-            f"{SECTION_LIST}, as '## ' headings in this order; found: {titles})")
+            f"{SECTION_LIST}, as '## ' headings in this order; found: {titles})"
+        )
     positions = [titles.index(s) for s in SECTIONS]
     assert positions == sorted(positions), (
         f"{chapter.name}: the sections are out of order: {[titles[p] for p in sorted(positions)]}; "
-        f"every chapter has them in the order {SECTION_LIST}")
+        f"every chapter has them in the order {SECTION_LIST}"
+    )
     h1 = headings(chapter.text(), level=1)
     assert len(h1) == 1, f"{chapter.name}: a chapter has one '# ' title line, found {len(h1)}"
 
@@ -168,22 +180,28 @@ def test_every_include_is_an_output_of_the_example(chapter):
             name = match.group(1)
             if name in outputs or name.startswith("versions."):
                 continue
-            problems.append(f"{chapter.name}:{number}: '{match.group(0)}' is not an output of "
-                            f"{example}")
+            problems.append(
+                f"{chapter.name}:{number}: '{match.group(0)}' is not an output of {example}"
+            )
     assert not problems, (
-        "\n".join(problems) + f"\nPublish each of them in {example} (publish.value, publish.matrix, "
+        "\n".join(problems)
+        + f"\nPublish each of them in {example} (publish.value, publish.matrix, "
         f"publish.table, ...; the name is the first argument) or fix the name. It publishes: "
-        f"{', '.join(sorted(outputs)) or 'nothing'}")
+        f"{', '.join(sorted(outputs)) or 'nothing'}"
+    )
 
 
 @chapter_params()
 def test_chapter_links_its_data_file_and_notebook(chapter):
     text = chapter.text()
-    for target, what in ((f"data/{chapter.slug}.json", "[Download the weights]"),
-                         (f"notebooks/{chapter.slug}.ipynb", "[The example as a notebook]")):
+    for target, what in (
+        (f"data/{chapter.slug}.json", "[Download the weights]"),
+        (f"notebooks/{chapter.slug}.ipynb", "[The example as a notebook]"),
+    ):
         assert re.search(rf"\]\((\.\./)*{re.escape(target)}\)", text), (
             f"{chapter.name}: does not link {target}; add '- {what}({target})' to its "
-            f"'## Files' section (see docs/time-distributed.md)")
+            f"'## Files' section (see docs/time-distributed.md)"
+        )
 
 
 @chapter_params()
@@ -192,34 +210,45 @@ def test_chapter_publishes_its_data_file_and_notebook(site, chapter):
     assert data_file.is_file(), (
         f"{chapter.name}: the built site has no data/{chapter.slug}.json; its example "
         f"{chapter.example.relative_to(REPO)} must record its model with "
-        f"publish.model(name, model, input)")
+        f"publish.model(name, model, input)"
+    )
     data = json.loads(data_file.read_text(encoding="utf-8"))
     assert data.get("models"), (
         f"data/{chapter.slug}.json records no model: call publish.model(name, model, input) in "
-        f"{chapter.example.relative_to(REPO)} for every model the page shows")
+        f"{chapter.example.relative_to(REPO)} for every model the page shows"
+    )
     assert (site / "notebooks" / chapter.slug / "index.html").is_file(), (
-        f"{chapter.name}: the built site has no page notebooks/{chapter.slug}/")
+        f"{chapter.name}: the built site has no page notebooks/{chapter.slug}/"
+    )
 
 
 @chapter_params()
 def test_chapter_and_its_notebook_are_in_the_nav(mkdocs_config, chapter):
     nav = nav_paths(mkdocs_config.get("nav"))
-    title = headings(chapter.text(), level=1)[0][1] if headings(chapter.text(), level=1) else "Title"
-    for path, where in ((chapter.src_uri, "before the '- Notebooks:' section"),
-                        (f"notebooks/{chapter.slug}.ipynb", "inside the '- Notebooks:' section")):
+    title = (
+        headings(chapter.text(), level=1)[0][1] if headings(chapter.text(), level=1) else "Title"
+    )
+    for path, where in (
+        (chapter.src_uri, "before the '- Notebooks:' section"),
+        (f"notebooks/{chapter.slug}.ipynb", "inside the '- Notebooks:' section"),
+    ):
         assert path in nav, (
             f"{chapter.name}: {path} is not in the nav of mkdocs.yml; add '- {title}: {path}' "
-            f"{where} (make chapter does this for a new chapter)")
+            f"{where} (make chapter does this for a new chapter)"
+        )
 
 
 @chapter_params()
 def test_chapter_has_an_edit_link_to_its_source(site, chapter):
     page = (site / chapter.url / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)"[^>]*rel="edit"', page)
-    assert links, (f"{chapter.name}: the built page has no 'Edit this page' link; mkdocs.yml needs "
-                   f"edit_uri and the theme feature content.action.edit")
+    assert links, (
+        f"{chapter.name}: the built page has no 'Edit this page' link; mkdocs.yml needs "
+        f"edit_uri and the theme feature content.action.edit"
+    )
     assert links[0].endswith(f"/docs/{chapter.src_uri}"), (
-        f"{chapter.name}: 'Edit this page' points at {links[0]}, not at docs/{chapter.src_uri}")
+        f"{chapter.name}: 'Edit this page' points at {links[0]}, not at docs/{chapter.src_uri}"
+    )
 
 
 def edit_links(site: Path, notebooks: bool) -> dict[str, str]:
@@ -229,8 +258,12 @@ def edit_links(site: Path, notebooks: bool) -> dict[str, str]:
         where = page.relative_to(site).as_posix()
         if where.startswith("notebooks/") != notebooks:
             continue
-        for href in re.findall(r'<a href="([^"]+)"[^>]*rel="edit"', page.read_text(encoding="utf-8")):
-            links[where] = posixpath.normpath(urlsplit(href).path.split("/edit/", 1)[-1].split("/", 1)[-1])
+        for href in re.findall(
+            r'<a href="([^"]+)"[^>]*rel="edit"', page.read_text(encoding="utf-8")
+        ):
+            links[where] = posixpath.normpath(
+                urlsplit(href).path.split("/edit/", 1)[-1].split("/", 1)[-1]
+            )
     return links
 
 
@@ -244,8 +277,11 @@ def test_edit_links_of_pages_open_files_that_exist(site):
 def test_edit_links_of_notebook_pages_open_their_example(site):
     links = edit_links(site, notebooks=True)
     assert links
-    wrong = [f"{page}: {path}" for page, path in links.items()
-             if not (path.startswith("examples/") and (REPO / path).is_file())]
+    wrong = [
+        f"{page}: {path}"
+        for page, path in links.items()
+        if not (path.startswith("examples/") and (REPO / path).is_file())
+    ]
     assert not wrong, f"notebook pages whose 'Edit this page' does not open their example: {wrong}"
 
 
@@ -262,7 +298,8 @@ def test_every_example_is_used_by_a_chapter():
     assert not unused, (
         f"not used by any chapter: {', '.join(unused)}. Name each in the front matter of its "
         f"page ('example: {unused[0]}' in docs/{slug_of(Path(unused[0]))}.md), or delete it; "
-        f"a module is fine when a chapter's example imports it")
+        f"a module is fine when a chapter's example imports it"
+    )
 
 
 DIAGRAMS = sorted(DOCS.rglob("*.svg"))
@@ -270,8 +307,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def referenced_images() -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in DOCS.rglob("*")
-                     if p.suffix in (".md", ".html", ".css") and p.is_file())
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in DOCS.rglob("*")
+        if p.suffix in (".md", ".html", ".css") and p.is_file()
+    )
 
 
 @pytest.mark.parametrize("svg", DIAGRAMS, ids=[p.relative_to(DOCS).as_posix() for p in DIAGRAMS])
@@ -281,14 +321,18 @@ def test_every_diagram_is_used_and_has_a_title(svg):
     problems = []
     used = re.search(rf"(^|[\s(\"'/]){re.escape(name)}", sources, re.M) is not None
     if not used and f"/{svg.name}" not in sources:
-        problems.append(f"docs/{name} is not shown on any page: include it with "
-                        f"'![what it shows]({name}){{ .diagram width=\"W\" }}' or delete it")
+        problems.append(
+            f"docs/{name} is not shown on any page: include it with "
+            f"'![what it shows]({name}){{ .diagram width=\"W\" }}' or delete it"
+        )
     try:
         title = ET.parse(svg).getroot().find(f"{SVG}title")
         if title is None or not (title.text or "").strip():
-            problems.append(f"docs/{name}: the root <svg> needs a <title> (a short name) as its "
-                            f"first child, and a <desc> (what it shows, as a sentence); STYLE.md, "
-                            f"'Accessibility'")
+            problems.append(
+                f"docs/{name}: the root <svg> needs a <title> (a short name) as its "
+                f"first child, and a <desc> (what it shows, as a sentence); STYLE.md, "
+                f"'Accessibility'"
+            )
     except ET.ParseError as exc:
         problems.append(f"docs/{name} is not well-formed XML: {exc}")
     assert not problems, "\n".join(problems)
@@ -344,7 +388,7 @@ def broken_links(site: Path, site_url: str) -> list[str]:
             where = f"{where} (from docs/{source.relative_to(DOCS).as_posix()})"
         for href in dict.fromkeys(_parse(page).links):
             if href.startswith(site_url):
-                href = "/" + href[len(site_url):]
+                href = "/" + href[len(site_url) :]
             parts = urlsplit(href)
             if parts.scheme or parts.netloc or href.startswith("//"):
                 continue  # another host, mailto:, data:, javascript:: the external job's concern
@@ -360,23 +404,31 @@ def broken_links(site: Path, site_url: str) -> list[str]:
 
 def test_internal_links_and_anchors_resolve(site, site_url):
     problems = broken_links(site, site_url)
-    shown = "\n".join(problems[:40]) + (f"\n... and {len(problems) - 40} more" if len(problems) > 40 else "")
+    shown = "\n".join(problems[:40]) + (
+        f"\n... and {len(problems) - 40} more" if len(problems) > 40 else ""
+    )
     assert not problems, (
         f"{len(problems)} broken links in the built site (a Markdown link names a page as "
         f"'other.md' or 'other.md#heading-id', relative to the page; a heading's id is its "
-        f"title in lowercase with hyphens):\n{shown}")
+        f"title in lowercase with hyphens):\n{shown}"
+    )
 
 
 def test_the_link_check_finds_missing_pages_and_anchors(tmp_path):
     (tmp_path / "page").mkdir()
-    (tmp_path / "page" / "index.html").write_text('<h2 id="there">There</h2><a href="../#top">up</a>')
+    (tmp_path / "page" / "index.html").write_text(
+        '<h2 id="there">There</h2><a href="../#top">up</a>'
+    )
     (tmp_path / "img.svg").write_text("<svg/>")
     (tmp_path / "index.html").write_text(
         '<p id="top"></p><a href="page/">ok</a> <a href="page/#there">ok</a> <img src="img.svg">'
         '<a href="https://example.org/x">other host</a> <a href="http://127.0.0.1:1/page/">site</a>'
         '<a href="missing/">broken</a> <a href="page/#nowhere">no anchor</a> <a href="#">top</a>'
-        '<a href="../outside.html">outside</a>')
+        '<a href="../outside.html">outside</a>'
+    )
     problems = [p.split(": ", 1)[1] for p in broken_links(tmp_path, "http://127.0.0.1:1/")]
-    assert problems == ["link 'missing/': no such file in the site",
-                        "link 'page/#nowhere': page/index.html has no anchor #nowhere",
-                        "link '../outside.html': no such file in the site"], problems
+    assert problems == [
+        "link 'missing/': no such file in the site",
+        "link 'page/#nowhere': page/index.html has no anchor #nowhere",
+        "link '../outside.html': no such file in the site",
+    ], problems

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-
 from conftest import load_data, page_html
 from test_chapters import visible_text
 

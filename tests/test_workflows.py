@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 GITHUB = REPO / ".github"
@@ -23,12 +22,22 @@ FORMS = sorted(p for p in GITHUB.glob("ISSUE_TEMPLATE/*.y*ml") if p.stem != "con
 
 def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("check-jsonschema")
-    command = [str(script)] if script.is_file() else [shutil.which("check-jsonschema") or "check-jsonschema"]
+    command = (
+        [str(script)]
+        if script.is_file()
+        else [shutil.which("check-jsonschema") or "check-jsonschema"]
+    )
     try:
-        return subprocess.run([*command, "--builtin-schema", schema, *map(str, files)],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [*command, "--builtin-schema", schema, *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except FileNotFoundError:
-        pytest.fail("check-jsonschema is not installed: .venv/bin/pip install -r requirements-test.txt")
+        pytest.fail(
+            "check-jsonschema is not installed: .venv/bin/pip install -r requirements-test.txt"
+        )
 
 
 def load(path: Path) -> dict:
@@ -69,8 +78,10 @@ def test_issue_template_config_is_valid():
 def test_an_invalid_workflow_is_rejected(tmp_path):
     """The validation can fail: a job without runs-on and a step with an unknown key."""
     bad = tmp_path / "bad.yml"
-    bad.write_text("name: bad\non: push\njobs:\n  test:\n    steps:\n      - rum: make test\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "name: bad\non: push\njobs:\n  test:\n    steps:\n      - rum: make test\n",
+        encoding="utf-8",
+    )
     proc = check_jsonschema("vendor.github-workflows", [bad])
     assert proc.returncode != 0, proc.stdout
 
@@ -101,9 +112,12 @@ def test_external_links_are_checked_in_a_separate_non_blocking_job():
     assert "pull_request" in triggers(workflow)
     jobs = [job for job in workflow["jobs"].values() if "--check-extern" in steps_text(job)]
     assert jobs, "links.yml: no job checks external links"
-    assert all(job.get("continue-on-error") is True for job in jobs), \
+    assert all(job.get("continue-on-error") is True for job in jobs), (
         "links.yml: the external link job must not block (continue-on-error: true)"
-    assert "--check-extern" not in "\n".join(steps_text(j) for j in load(GITHUB / "workflows" / "test.yml")["jobs"].values())
+    )
+    assert "--check-extern" not in "\n".join(
+        steps_text(j) for j in load(GITHUB / "workflows" / "test.yml")["jobs"].values()
+    )
 
 
 def test_pages_deploys_a_strict_build():
