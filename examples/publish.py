@@ -139,6 +139,21 @@ def value(name: str, x, digits: int | None = None) -> str:
     return _publish(name, text)
 
 
+def probe(name: str, verdict: str) -> str:
+    """Publish the verdict of a probe of Keras behaviour, e.g. ``probe("probe_td_predict", "wrong")``.
+
+    A probe is code in an example that checks, at build time, a claim the page makes about
+    Keras (a bug, a default, a difference between methods). Its name starts with ``probe_``, so
+    that a comparison of two builds (other Keras versions) can list the verdicts that changed.
+    The verdict is a short word or phrase that the page can include or branch on.
+    """
+    if not name.startswith("probe_"):
+        raise ValueError(f"probe name {name!r} must start with 'probe_'")
+    if not isinstance(verdict, str) or not verdict:
+        raise ValueError(f"probe {name!r}: the verdict must be a non-empty string")
+    return _publish(name, verdict)
+
+
 def shape(name: str, array) -> str:
     """Publish an array's shape as Python writes it, e.g. ``(256, 6, 2)``, in code style."""
     return _publish(name, f"`{tuple(int(d) for d in np.shape(array))}`")
