@@ -61,6 +61,8 @@ class Chapter:
 def find_chapters() -> list[Chapter]:
     chapters = []
     for page in sorted(DOCS.rglob("*.md")):
+        if page == DOCS / "index.md":
+            continue  # the landing page has an example (its comparison table) but is no chapter
         _, meta = get_data(page.read_text(encoding="utf-8"))
         if "example" in meta:
             chapters.append(Chapter(page, (REPO / str(meta["example"])).resolve()))
@@ -290,7 +292,7 @@ def test_edit_links_of_notebook_pages_open_their_example(site):
 
 def test_every_example_is_used_by_a_chapter():
     scripts = sorted(p.resolve() for p in EXAMPLES.glob("*.py"))
-    named = {c.example for c in CHAPTERS}
+    named = {c.example for c in CHAPTERS} | {(EXAMPLES / "overview.py").resolve()}
     helpers = {EXAMPLES.resolve() / "publish.py"}
     for script in named & set(scripts):
         helpers.update(p.resolve() for p in local_imports(script))
@@ -432,3 +434,46 @@ def test_the_link_check_finds_missing_pages_and_anchors(tmp_path):
         "link 'page/#nowhere': page/index.html has no anchor #nowhere",
         "link '../outside.html': no such file in the site",
     ], problems
+
+
+# --- words and source lines ----------------------------------------------------------------
+
+# STYLE.md: "time step" is the one word for t. What readers read (pages, diagrams, the panel)
+# and the examples (shown on pages and as notebooks) must not say "date" instead.
+TERM_SOURCES = sorted(
+    [*DOCS.rglob("*.md"), *DOCS.rglob("*.svg"), *EXAMPLES.glob("*.py")]
+    + [p for p in (DOCS / "javascripts").glob("*.js")]
+)
+OTHER_WORDS_FOR_A_TIME_STEP = re.compile(r"\bdates?\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", TERM_SOURCES, ids=[p.name for p in TERM_SOURCES])
+def test_time_steps_are_called_time_steps(path):
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if OTHER_WORDS_FOR_A_TIME_STEP.search(line)
+    ]
+    assert not found, "say 'time step' (STYLE.md, Notation), not 'date':\n" + "\n".join(found)
+
+
+SNIPPET_LINE = re.compile(r'^--8<-- "(?P<file>[^":]+)(?::(?P<section>[\w-]+))?"$')
+
+
+@chapter_params()
+def test_snippet_lines_are_well_formed(chapter):
+    """A malformed snippet line (`--8 < --"x"`, as a Markdown formatter once made of them) is
+    not an include for pymdownx.snippets: it would be shown as text, and the build would pass."""
+    problems = []
+    for number, line in enumerate(chapter.text().splitlines(), start=1):
+        if "--8" not in line:
+            continue
+        match = SNIPPET_LINE.match(line.strip())
+        where = f"{chapter.page.relative_to(REPO)}:{number}"
+        if not match:
+            problems.append(f'{where}: not a snippet line (--8<-- "file:section"): {line.strip()}')
+            continue
+        source = REPO / match["file"]
+        if match["section"] and f"[start:{match['section']}]" not in source.read_text("utf-8"):
+            problems.append(f"{where}: {match['file']} has no section {match['section']!r}")
+    assert not problems, "\n".join(problems)
