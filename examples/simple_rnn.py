@@ -34,11 +34,14 @@ def sigmoid(z):
 
 # %%
 # --8<-- [start:data]
-N, T, m, m_out = 256, 6, 3, 2  # sequences, time steps, input features, output features
+# sequences, time steps, input features, output features
+N, T, m, m_out = 256, 6, 3, 2
 x_train = np.random.uniform(0, 1, size=(N, T, m)).astype("float32")
 y_train = np.zeros((N, T, m_out), dtype="float32")
-# output 1: sigmoid of 2 * (running sum of feature 1 minus feature 2, up to step t)
-y_train[:, :, 0] = sigmoid(2 * np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1))
+# output 1: sigmoid of 2 * (running sum of feature 1 minus feature 2,
+# up to time step t)
+running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)
+y_train[:, :, 0] = sigmoid(2 * running_sum)
 # output 2: feature 3 one step late (0 at t = 0)
 y_train[:, 1:, 1] = x_train[:, :-1, 2]
 # --8<-- [end:data]
@@ -59,11 +62,12 @@ n = 5  # units of the SimpleRNN: the size of the hidden state h_t
 epochs = 100
 model = keras.Sequential(
     [
-        keras.Input(shape=(None, m)),  # any number of time steps, m features each
-        layers.SimpleRNN(
-            n, return_sequences=True
-        ),  # h_t at every step; activation="tanh" by default
-        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+        # any number of time steps, m features each
+        keras.Input(shape=(None, m)),
+        # h_t at every step; activation="tanh" by default
+        layers.SimpleRNN(n, return_sequences=True),
+        # y_t from h_t
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
 model.compile(loss="mse", optimizer="adam")
@@ -139,8 +143,10 @@ publish.value("params_total", model.count_params())
 
 # %%
 # --8<-- [start:predict]
-new_input = np.round(np.random.uniform(0, 1, size=(1, T, m)), 1).astype("float32")
-predicted = model.predict(new_input, verbose=0)  # shape (1, T, m'): y_0 ... y_{T-1}
+new_input = np.random.uniform(0, 1, size=(1, T, m))
+new_input = np.round(new_input, 1).astype("float32")
+# shape (1, T, m'): y_0 ... y_{T-1}
+predicted = model.predict(new_input, verbose=0)
 # --8<-- [end:predict]
 predicted = publish.model("simple_rnn_sequences", model, new_input)
 publish.shape("new_input_shape", new_input)
@@ -149,11 +155,13 @@ publish.shape("predicted_shape", predicted)
 
 # --8<-- [start:replay]
 def simple_rnn(x, W_x, W_h, b_h):
-    """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x of shape (T, m)."""
+    """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x,
+    of shape (T, m)."""
     h_t = np.zeros(W_h.shape[0])  # h_{-1} = 0
     states = []
     for x_t in x:  # t = 0, 1, ..., T-1
-        h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)  # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
+        # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
+        h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)
         states.append(h_t)
     return np.array(states)  # shape (T, n)
 
@@ -220,12 +228,14 @@ publish.value("h_0", publish.vector(h[0]))
 last_model = keras.Sequential(
     [
         keras.Input(shape=(None, m)),
-        layers.SimpleRNN(n),  # return_sequences=False, the default: only h_{T-1}
+        # return_sequences=False, the default: only h_{T-1}
+        layers.SimpleRNN(n),
         layers.Dense(m_out, activation="sigmoid"),
     ]
 )
 last_model.set_weights(model.get_weights())  # the same W_x, W_h, b_h, W_y, b_y
-last_predicted = last_model.predict(new_input, verbose=0)  # shape (1, m'): y_{T-1} only
+# shape (1, m'): y_{T-1} only
+last_predicted = last_model.predict(new_input, verbose=0)
 # --8<-- [end:last_step]
 last_predicted = publish.model("simple_rnn_last_step", last_model, new_input)
 last_h = keras.ops.convert_to_numpy(last_model.layers[0](new_input))  # (1, n): h_{T-1}

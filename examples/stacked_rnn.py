@@ -35,11 +35,14 @@ def sigmoid(z):
 
 # %%
 # --8<-- [start:data]
-N, T, m, m_out = 256, 6, 3, 2  # sequences, time steps, input features, output features
+# sequences, time steps, input features, output features
+N, T, m, m_out = 256, 6, 3, 2
 x_train = np.random.uniform(0, 1, size=(N, T, m)).astype("float32")
 y_train = np.zeros((N, T, m_out), dtype="float32")
-# output 1: sigmoid of 2 * (running sum of feature 1 minus feature 2, up to step t)
-y_train[:, :, 0] = sigmoid(2 * np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1))
+# output 1: sigmoid of 2 * (running sum of feature 1 minus feature 2,
+# up to time step t)
+running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)
+y_train[:, :, 0] = sigmoid(2 * running_sum)
 # output 2: feature 3 one step late (0 at t = 0)
 y_train[:, 1:, 1] = x_train[:, :-1, 2]
 # --8<-- [end:data]
@@ -60,12 +63,14 @@ n, n2 = 5, 7  # units of the first layer (h_t) and of the second layer (h'_t)
 epochs = 100
 model = keras.Sequential(
     [
-        keras.Input(shape=(None, m)),  # any number of time steps, m features each
-        layers.SimpleRNN(
-            n, return_sequences=True
-        ),  # h_t, shape (N, T, n): the second layer's input
-        layers.SimpleRNN(n2, return_sequences=True),  # h'_t, shape (N, T, n')
-        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h'_t
+        # any number of time steps, m features each
+        keras.Input(shape=(None, m)),
+        # h_t, shape (N, T, n): the second layer's input
+        layers.SimpleRNN(n, return_sequences=True),
+        # h'_t, shape (N, T, n')
+        layers.SimpleRNN(n2, return_sequences=True),
+        # y_t from h'_t
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
 model.compile(loss="mse", optimizer="adam")
@@ -104,7 +109,8 @@ try:
     keras.Sequential(
         [
             keras.Input(shape=(None, m)),
-            layers.SimpleRNN(n, name="first"),  # forgot return_sequences=True: output (N, n)
+            # forgot return_sequences=True: output (N, n)
+            layers.SimpleRNN(n, name="first"),
             layers.SimpleRNN(n2, name="second"),  # expects (N, T, n)
         ]
     )
@@ -192,8 +198,10 @@ publish.value("params_total", model.count_params())
 
 # %%
 # --8<-- [start:predict]
-new_input = np.round(np.random.uniform(0, 1, size=(1, T, m)), 1).astype("float32")
-predicted = model.predict(new_input, verbose=0)  # shape (1, T, m'): y_0 ... y_{T-1}
+new_input = np.random.uniform(0, 1, size=(1, T, m))
+new_input = np.round(new_input, 1).astype("float32")
+# shape (1, T, m'): y_0 ... y_{T-1}
+predicted = model.predict(new_input, verbose=0)
 # --8<-- [end:predict]
 predicted = publish.model("stacked_rnn", model, new_input)
 publish.shape("new_input_shape", new_input)
@@ -202,17 +210,21 @@ publish.shape("predicted_shape", predicted)
 
 # --8<-- [start:replay]
 def simple_rnn(x, W_x, W_h, b_h):
-    """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x of shape (T, features)."""
+    """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x,
+    of shape (T, features)."""
     h_t = np.zeros(W_h.shape[0])  # h_{-1} = 0
     states = []
     for x_t in x:  # t = 0, 1, ..., T-1
-        h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)  # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
+        # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
+        h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)
         states.append(h_t)
     return np.array(states)  # shape (T, units)
 
 
-h = simple_rnn(new_input[0], W_x, W_h, b_h)  # first layer, (T, n):   h_t from x_t and h_{t-1}
-h2 = simple_rnn(h, W2_x, W2_h, b2_h)  # second layer, (T, n'): h'_t from h_t and h'_{t-1}
+# first layer, (T, n):   h_t from x_t and h_{t-1}
+h = simple_rnn(new_input[0], W_x, W_h, b_h)
+# second layer, (T, n'): h'_t from h_t and h'_{t-1}
+h2 = simple_rnn(h, W2_x, W2_h, b2_h)
 y = sigmoid(h2 @ W_y + b_y)  # (T, m'): y_t = sigmoid(h'_t W_y + b_y) at each t
 # --8<-- [end:replay]
 publish.check_replay("replay", y[np.newaxis], predicted)

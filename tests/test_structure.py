@@ -477,3 +477,24 @@ def test_snippet_lines_are_well_formed(chapter):
         if match["section"] and f"[start:{match['section']}]" not in source.read_text("utf-8"):
             problems.append(f"{where}: {match['file']} has no section {match['section']!r}")
     assert not problems, "\n".join(problems)
+
+
+SHOWN_CODE_WIDTH = 80  # STYLE.md: code shown on a page fits 1280 px without scrolling
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_code_shown_on_pages_fits_without_scrolling(script):
+    """Lines inside the `--8<-- [start:x]` ... `[end:x]` sections of an example (the code the
+    pages include) are at most 80 characters long; comments go on their own line."""
+    long_lines, depth = [], 0
+    for number, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1):
+        if re.search(r"--8<-- \[start:", line):
+            depth += 1
+        elif re.search(r"--8<-- \[end:", line):
+            depth -= 1
+        elif depth and len(line) > SHOWN_CODE_WIDTH:
+            long_lines.append(f"{script.relative_to(REPO)}:{number}: {len(line)} characters")
+    assert not long_lines, (
+        f"code shown on a page must fit in {SHOWN_CODE_WIDTH} characters (put a trailing "
+        "comment on its own line above the code):\n" + "\n".join(long_lines)
+    )
