@@ -10,6 +10,8 @@
 # weights. Every LSTM gets the same random weights, so that the tables can be compared.
 
 # %%
+import re
+
 import keras
 import numpy as np
 from keras import layers
@@ -44,6 +46,11 @@ def same(name, a, b):
     return publish.value(name, "0" if diff == 0 else f"{diff:.1e}".replace("-", "\u2212"))
 
 
+def small(d):
+    """A difference that should be zero, as the page writes it: 0 or 1.2e−07."""
+    return "0" if d == 0 else f"{d:.1e}".replace("-", "\u2212")
+
+
 def check_outputs(name, replays, outputs):
     """check_replay for all the outputs of a model at once (a list of arrays)."""
     return publish.check_replay(
@@ -56,33 +63,41 @@ def check_outputs(name, replays, outputs):
 # %% [markdown]
 # ## Data and weights
 #
-# A batch of N = 2 sequences of T = 5 dates with m = 2 features, and random weights for the
+# A batch of N = 2 sequences of T = 5 time steps with m = 2 features, and random weights for the
 # layers: n = 3 units everywhere.
 
 # %%
 # --8<-- [start:data]
-N, T, m, n = 2, 5, 2, 3  # sequences, dates, input features, units
+# sequences, time steps, input features, units
+N, T, m, n = 2, 5, 2, 3
 x = np.random.uniform(-1, 1, size=(N, T, m)).astype("float32")
 # --8<-- [end:data]
 
 
 # --8<-- [start:weights]
 def random_weights(*shapes):
-    """Arrays of the given shapes, uniform in (-1, 1): weights for layer.set_weights."""
-    return [np.random.uniform(-1, 1, size=shape).astype("float32") for shape in shapes]
+    """Arrays of these shapes, uniform in (-1, 1), for layer.set_weights."""
+    arrays = []
+    for shape in shapes:
+        arrays.append(np.random.uniform(-1, 1, size=shape).astype("float32"))
+    return arrays
 
 
-lstm_weights = random_weights((m, 4 * n), (n, 4 * n), (4 * n,))  # kernel, recurrent kernel, bias
-backward_weights = random_weights((m, 4 * n), (n, 4 * n), (4 * n,))  # another LSTM
+# kernel, recurrent kernel, bias
+lstm_weights = random_weights((m, 4 * n), (n, 4 * n), (4 * n,))
+# another LSTM
+backward_weights = random_weights((m, 4 * n), (n, 4 * n), (4 * n,))
 simple_rnn_weights = random_weights((m, n), (n, n), (n,))
-gru_weights = random_weights((m, 3 * n), (n, 3 * n), (2, 3 * n))  # reset_after=True: 2 bias rows
+# GRU, reset_after=True: the bias has 2 rows
+gru_weights = random_weights((m, 3 * n), (n, 3 * n), (2, 3 * n))
 # --8<-- [end:weights]
 
 
 # --8<-- [start:lstm_model]
 def lstm_model(**options):
-    """A model of one LSTM layer, created with these options, holding the page's LSTM weights."""
-    inputs = keras.Input(shape=(None, m))  # any number of dates
+    """One LSTM layer with these options, holding the page's LSTM weights."""
+    # any number of time steps
+    inputs = keras.Input(shape=(None, m))
     lstm = layers.LSTM(n, **options)
     model = keras.Model(inputs, lstm(inputs))
     lstm.set_weights(lstm_weights)
@@ -96,6 +111,14 @@ publish.value("N", N)
 publish.value("T", T)
 publish.value("m", m)
 publish.value("n", n)
+for name, k, word in [
+    ("noun_N", N, "sequence"),
+    ("noun_T", T, "time step"),
+    ("noun_m", m, "feature"),
+    ("noun_n", n, "unit"),
+]:
+    # the plural follows the number
+    publish.value(name, word if k == 1 else word + "s")
 publish.shape("x_shape", x)
 publish.table(
     "x_table",
@@ -112,7 +135,7 @@ publish.table(
 )
 
 # %% [markdown]
-# ## The replay: one step of each layer, and the loop over the dates
+# ## The replay: one step of each layer, and the loop over the time steps
 #
 # Rows are sequences: x_t has shape (N, m), h and c have shape (N, n).
 
@@ -122,15 +145,18 @@ publish.table(
 def lstm_step(x_t, h, c, weights=lstm_weights):
     """One LSTM step (Part D): the new states h_t, c_t."""
     W_x, W_h, b = weights
-    W_xi, W_xf, W_xc, W_xo = np.split(W_x, 4, axis=1)  # Keras's column blocks: i, f, c, o
+    # Keras's column blocks: i, f, c, o
+    W_xi, W_xf, W_xc, W_xo = np.split(W_x, 4, axis=1)
     W_hi, W_hf, W_hc, W_ho = np.split(W_h, 4, axis=1)
     b_i, b_f, b_c, b_o = np.split(b, 4)
-    i_t = sigmoid(x_t @ W_xi + h @ W_hi + b_i)  # input gate
-    f_t = sigmoid(x_t @ W_xf + h @ W_hf + b_f)  # forget gate
-    c_tilde = np.tanh(x_t @ W_xc + h @ W_hc + b_c)  # candidate
-    o_t = sigmoid(x_t @ W_xo + h @ W_ho + b_o)  # output gate
-    c_t = f_t * c + i_t * c_tilde  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t
-    h_t = o_t * np.tanh(c_t)  # h_t = o_t ⊙ tanh(c_t)
+    # input gate, forget gate, candidate, output gate
+    i_t = sigmoid(x_t @ W_xi + h @ W_hi + b_i)
+    f_t = sigmoid(x_t @ W_xf + h @ W_hf + b_f)
+    c_tilde = np.tanh(x_t @ W_xc + h @ W_hc + b_c)
+    o_t = sigmoid(x_t @ W_xo + h @ W_ho + b_o)
+    # c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t, h_t = o_t ⊙ tanh(c_t)
+    c_t = f_t * c + i_t * c_tilde
+    h_t = o_t * np.tanh(c_t)
     return h_t, c_t
 
 
@@ -142,28 +168,34 @@ def simple_rnn_step(x_t, h):
 
 def gru_step(x_t, h):
     """One GRU step (Part E, reset_after=True)."""
-    W_x, W_h, (b_x, b_h) = gru_weights
-    W_xz, W_xr, W_xh = np.split(W_x, 3, axis=1)  # Keras's column blocks: z, r, h
+    W_x, W_h, bias = gru_weights
+    # Keras's column blocks: z, r, h
+    W_xz, W_xr, W_xh = np.split(W_x, 3, axis=1)
     W_hz, W_hr, W_hh = np.split(W_h, 3, axis=1)
-    b_xz, b_xr, b_xh = np.split(b_x, 3)
-    b_hz, b_hr, b_hh = np.split(b_h, 3)
-    z_t = sigmoid(x_t @ W_xz + b_xz + h @ W_hz + b_hz)  # update gate
-    r_t = sigmoid(x_t @ W_xr + b_xr + h @ W_hr + b_hr)  # reset gate
-    h_tilde = np.tanh(x_t @ W_xh + b_xh + r_t * (h @ W_hh + b_hh))  # candidate
-    return (z_t * h + (1 - z_t) * h_tilde,)  # h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h~_t
+    # bias[0], the input side; bias[1], the recurrent side
+    b_xz, b_xr, b_xh = np.split(bias[0], 3)
+    b_hz, b_hr, b_hh = np.split(bias[1], 3)
+    # update gate, reset gate, candidate
+    z_t = sigmoid(x_t @ W_xz + b_xz + h @ W_hz + b_hz)
+    r_t = sigmoid(x_t @ W_xr + b_xr + h @ W_hr + b_hr)
+    h_tilde = np.tanh(x_t @ W_xh + b_xh + r_t * (h @ W_hh + b_hh))
+    # h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h~_t
+    return (z_t * h + (1 - z_t) * h_tilde,)
 
 
 def run(step, x, states):
-    """Apply step at every date of x, shape (N, T, m), from the given states.
-    Returns the outputs of all dates, shape (N, T, n), and the final states."""
+    """Apply step at every time step of x, shape (N, T, m), from states.
+    Returns the outputs at all time steps, (N, T, n), and the final states."""
     outputs = []
     for t in range(x.shape[1]):
-        states = step(x[:, t], *states)  # the new states, h_t first
-        outputs.append(states[0])  # the output at date t is h_t
+        # the new states, h_t first; the output at time step t is h_t
+        states = step(x[:, t], *states)
+        outputs.append(states[0])
     return np.stack(outputs, axis=1), states
 
 
-zeros = np.zeros((N, n))  # h_{-1} = 0, c_{-1} = 0
+# h_{-1} = 0, c_{-1} = 0
+zeros = np.zeros((N, n))
 # --8<-- [end:steps]
 
 # %% [markdown]
@@ -172,9 +204,12 @@ zeros = np.zeros((N, n))  # h_{-1} = 0, c_{-1} = 0
 # %%
 # --8<-- [start:return_sequences]
 sequences_model = lstm_model(return_sequences=True)
-last_model = lstm_model()  # return_sequences=False, the default
-sequences = sequences_model.predict(x, verbose=0)  # h_t at every date, shape (N, T, n)
-last = last_model.predict(x, verbose=0)  # h_t at the last date only, shape (N, n)
+# return_sequences=False, the default
+last_model = lstm_model()
+# h_t at every time step, shape (N, T, n)
+sequences = sequences_model.predict(x, verbose=0)
+# h_t at the last time step only, shape (N, n)
+last = last_model.predict(x, verbose=0)
 
 replay, (h_last, c_last) = run(lstm_step, x, (zeros, zeros))
 # --8<-- [end:return_sequences]
@@ -202,14 +237,17 @@ vectors(
 # --8<-- [start:return_state]
 inputs = keras.Input(shape=(None, m))
 simple_rnn = layers.SimpleRNN(n, return_sequences=True, return_state=True)
-output, h = simple_rnn(inputs)  # two outputs
+# two outputs
+output, h = simple_rnn(inputs)
 simple_rnn_state_model = keras.Model(inputs, [output, h])
 simple_rnn.set_weights(simple_rnn_weights)
 
-lstm_state_model = lstm_model(return_sequences=True, return_state=True)  # [output, h, c]
+# three outputs: [output, h, c]
+lstm_state_model = lstm_model(return_sequences=True, return_state=True)
 
 gru = layers.GRU(n, return_sequences=True, return_state=True)
-output, h = gru(inputs)  # two outputs
+# two outputs
+output, h = gru(inputs)
 gru_state_model = keras.Model(inputs, [output, h])
 gru.set_weights(gru_weights)
 # --8<-- [end:return_state]
@@ -227,7 +265,7 @@ state_replays = {
 for name, got in state_outputs.items():
     replay_output, replay_states = state_replays[name]
     check_outputs(f"replay_state_{name.lower()}", [replay_output, *replay_states], got)
-    assert np.array_equal(got[0][:, -1], got[1])  # the output at the last date is h
+    assert np.array_equal(got[0][:, -1], got[1])  # the output at the last time step is h
 c_vs_h = float(np.max(np.abs(state_outputs["LSTM"][2] - state_outputs["LSTM"][1])))
 assert c_vs_h > 1e-2
 publish.value("c_vs_h", c_vs_h)
@@ -258,23 +296,27 @@ vectors(
 # %%
 # --8<-- [start:initial_state]
 inputs = keras.Input(shape=(None, m))
-h_0 = keras.Input(shape=(n,))  # the state before the first date, h_{-1}
-c_0 = keras.Input(shape=(n,))  # c_{-1}
+# the states before the first time step, h_{-1} and c_{-1}
+h_0 = keras.Input(shape=(n,))
+c_0 = keras.Input(shape=(n,))
 lstm = layers.LSTM(n, return_sequences=True)
-initial_state_model = keras.Model([inputs, h_0, c_0], lstm(inputs, initial_state=[h_0, c_0]))
+outputs = lstm(inputs, initial_state=[h_0, c_0])
+initial_state_model = keras.Model([inputs, h_0, c_0], outputs)
 lstm.set_weights(lstm_weights)
 
-h_start = np.random.uniform(-1, 1, size=(N, n)).astype("float32")  # one row per sequence
+# one row per sequence
+h_start = np.random.uniform(-1, 1, size=(N, n)).astype("float32")
 c_start = np.random.uniform(-1, 1, size=(N, n)).astype("float32")
 from_state = initial_state_model.predict([x, h_start, c_start], verbose=0)
 
-replay_from_state, _ = run(lstm_step, x, (h_start, c_start))  # the same loop, other start
+# the same loop, from another start
+replay_from_state, _ = run(lstm_step, x, (h_start, c_start))
 # --8<-- [end:initial_state]
 from_state = publish.model(
     "lstm_initial_state", initial_state_model, x, initial_state=[h_start, c_start]
 )
 publish.check_replay("replay_initial_state", replay_from_state, from_state)
-state_effect = np.max(np.abs(from_state - sequences), axis=(0, 2))  # by date
+state_effect = np.max(np.abs(from_state - sequences), axis=(0, 2))  # by time step
 assert state_effect[0] > 1e-2 and state_effect[-1] < state_effect[0] / 2  # the effect fades
 publish.value("state_effect_first", state_effect[0])
 publish.value("state_effect_last", state_effect[-1])
@@ -293,10 +335,13 @@ vectors(
 
 # %%
 # --8<-- [start:continue]
-split = 3  # cut each sequence after 3 dates
+# cut each sequence after 3 time steps
+split = 3
 first_part, h_split, c_split = lstm_state_model.predict(x[:, :split], verbose=0)
-second_part = initial_state_model.predict([x[:, split:], h_split, c_split], verbose=0)
-continued = np.concatenate([first_part, second_part], axis=1)  # the same as `sequences`
+second_inputs = [x[:, split:], h_split, c_split]
+second_part = initial_state_model.predict(second_inputs, verbose=0)
+# the same as `sequences`
+continued = np.concatenate([first_part, second_part], axis=1)
 # --8<-- [end:continue]
 second_part = publish.model(
     "lstm_continued", initial_state_model, x[:, split:], initial_state=[h_split, c_split]
@@ -310,16 +355,22 @@ publish.value("split", split)
 
 # %%
 # --8<-- [start:stateful]
-inputs = keras.Input(batch_shape=(N, None, m))  # the batch size is fixed: N sequences
+# the batch size is fixed: N sequences
+inputs = keras.Input(batch_shape=(N, None, m))
 lstm = layers.LSTM(n, return_sequences=True, stateful=True)
 stateful_model = keras.Model(inputs, lstm(inputs))
 lstm.set_weights(lstm_weights)
 
-call_1 = stateful_model.predict(x[:, :split], verbose=0)  # dates 0 to split-1; h, c are kept
-call_2 = stateful_model.predict(x[:, split:], verbose=0)  # the next dates, from the kept h, c
-h_kept, c_kept = (state.numpy() for state in lstm.states)  # where the layer keeps them
-lstm.reset_state()  # h and c back to zero
-call_3 = stateful_model.predict(x[:, split:], verbose=0)  # call 2's input, from zero states
+# time steps 0 to split-1; the layer keeps h and c
+call_1 = stateful_model.predict(x[:, :split], verbose=0)
+# the next time steps, from the kept h and c
+call_2 = stateful_model.predict(x[:, split:], verbose=0)
+# where the layer keeps them
+h_kept, c_kept = (state.numpy() for state in lstm.states)
+# h and c back to zero
+lstm.reset_state()
+# call 2's input, from zero states
+call_3 = stateful_model.predict(x[:, split:], verbose=0)
 # --8<-- [end:stateful]
 stateful_lstm = lstm
 lstm.reset_state()  # publish.model calls predict again: call 1, then call 2
@@ -332,16 +383,83 @@ assert np.array_equal(call_3, stateful_model.predict(x[:, split:], verbose=0))
 
 # --8<-- [start:stateful_replay]
 replay_1, states = run(lstm_step, x[:, :split], (zeros, zeros))
-replay_2, states = run(lstm_step, x[:, split:], states)  # continues from the states of call 1
-replay_3, _ = run(lstm_step, x[:, split:], (zeros, zeros))  # after reset_state()
+# continues from the states of call 1
+replay_2, states = run(lstm_step, x[:, split:], states)
+# after reset_state()
+replay_3, _ = run(lstm_step, x[:, split:], (zeros, zeros))
 # --8<-- [end:stateful_replay]
 check_outputs("replay_stateful", [replay_1, replay_2], [call_1, call_2])
-assert not hasattr(stateful_model, "reset_states")  # Keras 2's model.reset_states() is gone
-# One predict call of 2N rows in batches of N: the second batch continues the first.
+# Keras 2's model.reset_states() is gone
+assert not hasattr(stateful_model, "reset_states")
+# %% [markdown]
+# ### predict on a stateful model: its batches continue each other
+#
+# `predict` cuts its input into batches of `batch_size` rows and calls the
+# layer on each in turn, so the states carry over from one batch to the next.
+
+# %%
+# --8<-- [start:stateful_batches]
+# rows 0..N-1: time steps 0, 1 of each sequence;
+# rows N..2N-1: time steps 2, 3 of the same sequences
+stacked = np.concatenate([x[:, 0:2], x[:, 2:4]])
 lstm.reset_state()
-two_batches = stateful_model.predict(np.concatenate([x[:, :2], x[:, 2:4]]), batch_size=N, verbose=0)
-assert np.max(np.abs(two_batches[N:] - sequences[:, 2:4])) < 1e-6
+in_batches = stateful_model.predict(stacked, batch_size=N, verbose=0)
 lstm.reset_state()
+try:
+    # the default batch size, 32: all 2N rows in one batch
+    default_batches = stateful_model.predict(stacked, verbose=0)
+except Exception as error:
+    default_batches = error
+lstm.reset_state()
+# --8<-- [end:stateful_batches]
+continuation = float(np.max(np.abs(in_batches[N:] - sequences[:, 2:4])))
+from_zero_rows = stateful_model.predict(x[:, 2:4], verbose=0)
+lstm.reset_state()
+not_from_zero = float(np.max(np.abs(in_batches[N:] - from_zero_rows)))
+continues = continuation <= publish.TOLERANCE and not_from_zero > 1e-3
+publish.probe("probe_stateful_batches", "continue" if continues else "independent")
+publish.value("stacked_rows", stacked.shape[0])
+publish.shape("stacked_shape", stacked)
+publish.value("stateful_continuation", continuation)
+publish.value("stateful_not_from_zero", not_from_zero)
+if continues:
+    batches_note = (
+        f"Rows {N} to {2 * N - 1} of `in_batches` are the outputs of time steps 2 and 3 "
+        f"of the whole sequences, `sequences[:, 2:4]` (largest difference "
+        f"{small(continuation)}), not those of a fresh start (they differ from "
+        f"them by up to {publish.fmt(not_from_zero)}): `predict(X, batch_size=N)` treats "
+        f"rows $N$ to $2N-1$ of `X` as the continuation of rows 0 to $N-1$, rows $2N$ to "
+        f"$3N-1$ as the continuation of those, and so on."
+    )
+else:
+    batches_note = (
+        f"With Keras {keras.__version__}, rows {N} to {2 * N - 1} of `in_batches` do not "
+        f"continue rows 0 to {N - 1}: they differ from `sequences[:, 2:4]` by "
+        f"{publish.fmt(continuation)}."
+    )
+publish.text("stateful_batches_note", batches_note)
+# predict uses batches of 32 rows when batch_size is not given
+default_batch = 32
+assert stacked.shape[0] < default_batch
+if isinstance(default_batches, Exception):
+    # the line of the message that names the cause, without colour codes
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(default_batches))
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    keys = ("batch size", "Incompatible shapes", "stateful")
+    cause = next((line for line in lines if any(k in line for k in keys)), None)
+    publish.probe("probe_stateful_default_batch", type(default_batches).__name__)
+    default_note = (
+        f"With the default `batch_size` ({default_batch}), the {stacked.shape[0]} rows "
+        f"make one batch of {stacked.shape[0]}, not the {N} the layer was built for, and "
+        f"`predict` raises `{type(default_batches).__name__}`" + (f': "{cause}"' if cause else ".")
+    )
+else:
+    publish.probe("probe_stateful_default_batch", "runs")
+    default_note = (
+        f"With the default `batch_size` ({default_batch}), `predict` ran on the "
+        f"{stacked.shape[0]} rows and returned shape `{default_batches.shape}`."
+    )
+publish.text("stateful_default_note", default_note)
 try:  # without a fixed batch size
     layers.LSTM(n, stateful=True)(keras.Input(shape=(None, m)))
     raise AssertionError("a stateful layer without a fixed batch size")
@@ -375,7 +493,8 @@ vectors(
 backwards_model = lstm_model(return_sequences=True, go_backwards=True)
 backwards = backwards_model.predict(x, verbose=0)
 
-replay_backwards, _ = run(lstm_step, x[:, ::-1], (zeros, zeros))  # x_{T-1} first, x_0 last
+# x_{T-1} first, x_0 last
+replay_backwards, _ = run(lstm_step, x[:, ::-1], (zeros, zeros))
 # --8<-- [end:go_backwards]
 backwards = publish.model("lstm_backwards", backwards_model, x)
 publish.check_replay("replay_backwards", replay_backwards, backwards)
@@ -387,7 +506,7 @@ vectors(
     "backwards_table",
     {
         "row $k$ of the output": [str(k) for k in range(T)],
-        "date read, $T-1-k$": [str(T - 1 - k) for k in range(T)],
+        "time step read, $T-1-k$": [str(T - 1 - k) for k in range(T)],
         '<span class="c-x">$x_{T-1-k}$</span>': list(x[0, ::-1]),
         "`backwards[0, k]`": list(backwards[0]),
     },
@@ -398,35 +517,71 @@ vectors(
 
 # %%
 # --8<-- [start:masking]
-length = 3  # real dates in each sequence; the other dates are padding
+# real time steps in each sequence; the other time steps are padding
+length = 3
 padded = np.zeros((N, T, m), dtype="float32")
-padded[0, :length] = x[0, :length]  # sequence 0: padded at the end ("post")
-padded[1, T - length :] = x[0, :length]  # sequence 1: the same dates, padded at the start ("pre")
+# sequence 0: padded at the end ("post")
+padded[0, :length] = x[0, :length]
+# sequence 1: the same time steps, padded at the start ("pre")
+padded[1, T - length :] = x[0, :length]
 
 inputs = keras.Input(shape=(None, m))
-masked = layers.Masking(mask_value=0.0)(inputs)  # a date whose features are all 0 is padding
+# a time step whose features are all 0 is padding
+masked = layers.Masking(mask_value=0.0)(inputs)
 lstm = layers.LSTM(n, return_sequences=True, return_state=True)
 masking_model = keras.Model(inputs, lstm(masked))
 lstm.set_weights(lstm_weights)
 output, h, c = masking_model.predict(padded, verbose=0)
-unmasked = sequences_model.predict(padded, verbose=0)  # the same LSTM, without Masking
+# the same LSTM, without Masking
+unmasked = sequences_model.predict(padded, verbose=0)
 # --8<-- [end:masking]
 output, h, c = publish.model("lstm_masking", masking_model, padded)
 publish.shape("padded_shape", padded)
+# Where the numbers come from: the backend and the device this build ran on.
+# On a GPU, TensorFlow's LSTM and GRU use cuDNN, which masks differently.
+backend = keras.backend.backend()
+publish.value("backend", {"tensorflow": "TensorFlow"}.get(backend, backend))
+if backend == "tensorflow":
+    import importlib
+    import inspect
+
+    import tensorflow as tf
+
+    tensorflow_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+
+    gpus = tf.config.list_physical_devices("GPU")
+    rnn_source = inspect.getsource(tensorflow_rnn).splitlines()
+    for name, text in [
+        ("cudnn_mask_line", "def _assert_valid_mask"),
+        ("cudnn_zeros_line", "the cudnn kernel will fill zeros"),
+    ]:
+        publish.value(name, next(i for i, line in enumerate(rnn_source, 1) if text in line))
+else:
+    gpus = []
+publish.value("device", "a GPU" if gpus else "the CPU")
+repeats = np.array_equal(
+    output[0, length:], np.repeat(output[0, length - 1 : length], T - length, 0)
+)
+publish.probe("probe_masked_output", "repeats" if repeats else "other")
 publish.value("length", length)
 publish.value("length_last", length - 1)
 
 # --8<-- [start:masking_replay]
-mask = np.any(padded != 0.0, axis=-1)  # shape (N, T): True at real dates, as Masking computes it
+# shape (N, T): True at real time steps, as Masking computes it
+mask = np.any(padded != 0.0, axis=-1)
 h_t, c_t = zeros, zeros
-previous = zeros  # Keras's output "before date 0" is zero
+# Keras's output "before time step 0" is zero
+previous = zeros
 outputs, cells = [], []
 for t in range(T):
     h_new, c_new = lstm_step(padded[:, t], h_t, c_t)
-    real = mask[:, t, np.newaxis]  # shape (N, 1)
-    h_t = np.where(real, h_new, h_t)  # at a padded date, the states do not change...
+    # shape (N, 1)
+    real = mask[:, t, np.newaxis]
+    # at a padded time step, the states do not change...
+    h_t = np.where(real, h_new, h_t)
     c_t = np.where(real, c_new, c_t)
-    output_t = np.where(real, h_new, previous)  # ...and the output repeats the previous output
+    # ...and the output repeats the previous output
+    output_t = np.where(real, h_new, previous)
     outputs.append(output_t)
     cells.append(c_t)
     previous = output_t
@@ -450,7 +605,7 @@ for row, name in [(0, "masking_post_table"), (1, "masking_pre_table")]:
         {
             "$t$": [str(t) for t in range(T)],
             '<span class="c-x">$x_t$</span> (padded)': list(padded[row]),
-            "real date": ["yes" if real else "no, padding" for real in mask[row]],
+            "real time step": ["yes" if real else "no, padding" for real in mask[row]],
             "`output`, with `Masking`": list(output[row]),
             '<span class="c-cell">$c_t$</span> (replay)': [cell[row] for cell in cells],
             "without `Masking`": list(unmasked[row]),
@@ -466,7 +621,34 @@ publish.matrix(
     col_labels=[f"unit {j + 1}" for j in range(n)],
 )
 
-# The mask is lost when the call also passes initial_state tensors (layer.py, __call__, step 6):
+# %% [markdown]
+# ### A mask and initial_state
+#
+# Keras hands the mask of a Masking layer on to the next layer only when the
+# sequence is the only tensor of the call (keras/src/layers/layer.py,
+# `Layer.__call__`). With `initial_state=` the layer may get no mask. The
+# cells below check it, with symbolic states (keras.Input) and with arrays in
+# an eager call, and check that passing `mask=` yourself works.
+
+# %%
+# --8<-- [start:mask_and_initial_state]
+lstm = layers.LSTM(n, return_sequences=True)
+lstm.build((N, T, m))
+lstm.set_weights(lstm_weights)
+start = [np.zeros((N, n), dtype="float32")] * 2
+# an eager call: Masking attaches its mask to its output
+masked_padded = layers.Masking()(padded)
+# the sequence alone: the mask reaches the layer
+alone = lstm(masked_padded)
+# the sequence and initial_state
+with_state = lstm(masked_padded, initial_state=start)
+# the fix: pass the mask yourself
+real_steps = np.any(padded != 0.0, axis=-1)
+fixed = lstm(padded, initial_state=start, mask=real_steps)
+# --8<-- [end:mask_and_initial_state]
+alone, with_state, fixed = (keras.ops.convert_to_numpy(a) for a in (alone, with_state, fixed))
+
+# The same with symbolic states, keras.Input, in a functional model.
 inputs = keras.Input(shape=(None, m))
 h_0, c_0 = keras.Input(shape=(n,)), keras.Input(shape=(n,))
 lstm = layers.LSTM(n, return_sequences=True)
@@ -474,17 +656,83 @@ lost_mask_model = keras.Model(
     [inputs, h_0, c_0], lstm(layers.Masking()(inputs), initial_state=[h_0, c_0])
 )
 lstm.set_weights(lstm_weights)
-lost = lost_mask_model.predict([padded, zeros, zeros], verbose=0)
-assert np.max(np.abs(lost - unmasked)) < 1e-6 and np.max(np.abs(lost - output)) > 1e-2
-# ... and kept when the mask is passed explicitly:
+symbolic = lost_mask_model.predict([padded, zeros, zeros], verbose=0)
 lstm = layers.LSTM(n, return_sequences=True)
 explicit_mask = keras.ops.any(keras.ops.not_equal(inputs, 0.0), axis=-1)
 explicit_model = keras.Model(
     [inputs, h_0, c_0], lstm(inputs, initial_state=[h_0, c_0], mask=explicit_mask)
 )
 lstm.set_weights(lstm_weights)
-explicit = explicit_model.predict([padded, zeros, zeros], verbose=0)
-assert np.max(np.abs(explicit - output)) < 1e-6
+symbolic_fixed = explicit_model.predict([padded, zeros, zeros], verbose=0)
+
+
+def mask_verdict(result):
+    """'mask used' when the result is the masked output, 'mask dropped' when it is
+    the output without a mask, anything else 'other'."""
+    if np.max(np.abs(result - output)) <= publish.TOLERANCE:
+        return "mask used"
+    if np.max(np.abs(result - unmasked)) <= publish.TOLERANCE:
+        return "mask dropped"
+    return "other"
+
+
+same("mask_alone_eager", alone, output)
+mask_rows = [
+    ("symbolic", "`Masking`, then `lstm(masked, initial_state=[h_0, c_0])`", symbolic),
+    ("eager", "`lstm(masked_padded, initial_state=start)`", with_state),
+    ("symbolic_fixed", "the same with `mask=` (symbolic)", symbolic_fixed),
+    ("eager_fixed", "`lstm(padded, initial_state=start, mask=real_steps)`", fixed),
+]
+for key, _, result in mask_rows:
+    publish.probe(f"probe_mask_initial_state_{key}", mask_verdict(result))
+    publish.value(f"mask_difference_{key}", float(np.max(np.abs(result - output))))
+publish.text_table(
+    "mask_initial_state_table",
+    {
+        "call": [label for _, label, _ in mask_rows],
+        "states": ["`keras.Input`", "arrays", "`keras.Input`", "arrays"],
+        "what the output shows": [mask_verdict(r) for _, _, r in mask_rows],
+        "largest difference from the masked output": [
+            publish.fmt(np.max(np.abs(r - output))) for _, _, r in mask_rows
+        ],
+    },
+)
+dropped = [key for key, _, r in mask_rows[:2] if mask_verdict(r) == "mask dropped"]
+fix_works = all(mask_verdict(r) == "mask used" for _, _, r in mask_rows[2:])
+publish.probe("probe_mask_fix", "works" if fix_works else "fails")
+state_kind = {"symbolic": "`keras.Input` states", "eager": "arrays"}
+where = {"symbolic": "with `keras.Input` states", "eager": "with arrays, in an eager call"}
+if dropped:
+    mask_note = (
+        '!!! warning "A mask and `initial_state`"\n'
+        "    A layer called with `initial_state=` got **no mask** "
+        + " and ".join(where[k] for k in dropped)
+        + ": it read the padding as data, and its outputs differ from the masked outputs by up to "
+        + " and ".join(
+            f"{publish.fmt(np.max(np.abs(r - output)))} ({state_kind[k]})"
+            for k, _, r in mask_rows
+            if k in dropped
+        )
+        + "."
+    )
+else:
+    mask_note = (
+        '!!! note "A mask and `initial_state`"\n'
+        f"    With Keras {keras.__version__}, a layer called with `initial_state=` got the mask "
+        "of the `Masking` layer, with `keras.Input` states and with arrays alike. (Keras 3.15.1 "
+        "dropped it.)"
+    )
+if fix_works:
+    mask_note += (
+        "\n\n    **Pass the mask yourself** whenever you pass `initial_state`: "
+        "`mask=keras.ops.any(keras.ops.not_equal(x, 0.0), axis=-1)` (or, for arrays, "
+        "`np.any(x != 0.0, axis=-1)`) gives the masked outputs again, within "
+        + small(max(np.max(np.abs(r - output)) for _, _, r in mask_rows[2:]))
+        + "."
+    )
+else:
+    mask_note += "\n\n    Passing `mask=` did not give the masked outputs with this Keras."
+publish.text("mask_initial_state_note", mask_note)
 
 # %% [markdown]
 # ## Bidirectional
@@ -493,22 +741,26 @@ assert np.max(np.abs(explicit - output)) < 1e-6
 # %%
 # --8<-- [start:bidirectional]
 def bidirectional_model(merge_mode="concat", return_sequences=True):
-    """A Bidirectional LSTM: the forward layer gets the page's LSTM weights, the backward
-    layer the second set."""
+    """A Bidirectional LSTM: the forward layer gets the page's LSTM
+    weights, the backward layer the second set."""
     inputs = keras.Input(shape=(None, m))
-    lstm = layers.LSTM(n, return_sequences=return_sequences, name="lstm")  # a template
+    # a template
+    lstm = layers.LSTM(n, return_sequences=return_sequences, name="lstm")
     bidirectional = layers.Bidirectional(lstm, merge_mode=merge_mode)
     model = keras.Model(inputs, bidirectional(inputs))
-    bidirectional.set_weights(lstm_weights + backward_weights)  # forward arrays, then backward
+    # the forward layer's arrays, then the backward layer's
+    bidirectional.set_weights(lstm_weights + backward_weights)
     return model
 
 
-concat_model = bidirectional_model()  # merge_mode="concat", the default
+# merge_mode="concat", the default
+concat_model = bidirectional_model()
 sum_model = bidirectional_model("sum")
 bidirectional_last_model = bidirectional_model(return_sequences=False)
-concat = concat_model.predict(x, verbose=0)  # shape (N, T, 2n)
-summed = sum_model.predict(x, verbose=0)  # shape (N, T, n)
-bidirectional_last = bidirectional_last_model.predict(x, verbose=0)  # shape (N, 2n)
+# shapes (N, T, 2n), (N, T, n) and (N, 2n)
+concat = concat_model.predict(x, verbose=0)
+summed = sum_model.predict(x, verbose=0)
+bidirectional_last = bidirectional_last_model.predict(x, verbose=0)
 # --8<-- [end:bidirectional]
 concat = publish.model("bidirectional_concat", concat_model, x)
 summed = publish.model("bidirectional_sum", sum_model, x)
@@ -529,7 +781,7 @@ assert (
 template = layers.LSTM(n, return_sequences=True)
 wrapper = layers.Bidirectional(template)
 assert wrapper.forward_layer is not template and wrapper.backward_layer.go_backwards
-# With a mask and return_sequences=True, Bidirectional outputs zeros at the masked dates.
+# With a mask and return_sequences=True, Bidirectional outputs zeros at the masked time steps.
 inputs = keras.Input(shape=(None, m))
 wrapper_model = keras.Model(inputs, wrapper(layers.Masking()(inputs)))
 wrapper.set_weights(lstm_weights + backward_weights)
@@ -543,12 +795,18 @@ def backward_step(x_t, h, c):
     return lstm_step(x_t, h, c, weights=backward_weights)
 
 
-forward, _ = run(lstm_step, x, (zeros, zeros))  # reads x_0, x_1, ..., x_{T-1}
-backward_read, _ = run(backward_step, x[:, ::-1], (zeros, zeros))  # reads x_{T-1}, ..., x_0
-backward = backward_read[:, ::-1]  # back in date order: row t has read x_{T-1} down to x_t
-replay_concat = np.concatenate([forward, backward], axis=-1)  # shape (N, T, 2n)
-replay_sum = forward + backward  # shape (N, T, n)
-replay_last = np.concatenate([forward[:, -1], backward[:, 0]], axis=-1)  # each one's last step
+# reads x_0, x_1, ..., x_{T-1}
+forward, _ = run(lstm_step, x, (zeros, zeros))
+# reads x_{T-1}, ..., x_0
+backward_read, _ = run(backward_step, x[:, ::-1], (zeros, zeros))
+# back in time order: row t has read x_{T-1} down to x_t
+backward = backward_read[:, ::-1]
+# shapes (N, T, 2n) and (N, T, n)
+replay_concat = np.concatenate([forward, backward], axis=-1)
+replay_sum = forward + backward
+# each layer's last step
+last_pair = [forward[:, -1], backward[:, 0]]
+replay_last = np.concatenate(last_pair, axis=-1)
 # --8<-- [end:bidirectional_replay]
 publish.check_replay("replay_concat", replay_concat, concat)
 publish.check_replay("replay_sum", replay_sum, summed)
@@ -626,8 +884,8 @@ publish.value(
 assert stateful_lstm.count_params() == lstm_params and len(stateful_lstm.get_weights()) == 3
 
 overview = [  # (the layer and its options, what it returns, the model's outputs, data file entry)
-    ("`LSTM(n, return_sequences=True)`", "$h_t$ at every date", sequences, "lstm_sequences"),
-    ("`LSTM(n)`", "$h_t$ at the last date", last, "lstm_last"),
+    ("`LSTM(n, return_sequences=True)`", "$h_t$ at every time step", sequences, "lstm_sequences"),
+    ("`LSTM(n)`", "$h_t$ at the last time step", last, "lstm_last"),
     (
         "`LSTM(n, return_sequences=True, return_state=True)`",
         "`[output, h, c]`",
@@ -642,25 +900,25 @@ overview = [  # (the layer and its options, what it returns, the model's outputs
     ),
     (
         "`LSTM(n, return_sequences=True)`, called with `initial_state=[h_0, c_0]`",
-        "$h_t$ at every date, from $h_{-1}$, $c_{-1}$",
+        "$h_t$ at every time step, from $h_{-1}$, $c_{-1}$",
         from_state,
         "lstm_initial_state",
     ),
     (
         "`LSTM(n, return_sequences=True, stateful=True)`, two calls",
-        "$h_t$ at the dates of each call",
+        "$h_t$ at the time steps of each call",
         [call_1, call_2],
         "lstm_stateful",
     ),
     (
         "`LSTM(n, return_sequences=True, go_backwards=True)`",
-        "$h_t$, last date first",
+        "$h_t$, last time step first",
         backwards,
         "lstm_backwards",
     ),
     (
         "`Masking()`, then `LSTM(n, return_sequences=True, return_state=True)`",
-        "`[output, h, c]`, padded dates skipped",
+        "`[output, h, c]`, padded time steps skipped",
         [output, h, c],
         "lstm_masking",
     ),

@@ -73,9 +73,9 @@ def weights(layer: dict) -> dict[str, np.ndarray]:
 
 
 def lstm_run(x, w, h=None, c=None, mask=None):
-    """LSTM over x of shape (N, T, m), dates in the given order; Keras's gate order i, f, c, o.
+    """LSTM over x of shape (N, T, m), time steps in the given order; Keras's gate order i, f, c, o.
     Where ``mask`` is false the states carry over and the output repeats the previous output
-    (zero before the first date). Returns the outputs (N, T, n), the cell states and the last h, c."""
+    (zero before the first time step). Returns the outputs (N, T, n), the cell states and the last h, c."""
     n = w["recurrent_kernel"].shape[0]
     N, T = x.shape[:2]
     h = np.zeros((N, n)) if h is None else np.asarray(h, dtype=np.float64)
@@ -353,25 +353,27 @@ def test_masking_tables(page, models):
     masking = next(la for la in entry["layers"] if la["class_name"] == "Masking")
     x = np.asarray(entry["input"], dtype=np.float64)
     mask = np.any(x != masking["config"]["mask_value"], axis=-1)
-    assert mask.any(axis=1).all() and not mask.all(), "some dates padded, none all padding"
+    assert mask.any(axis=1).all() and not mask.all(), "some time steps padded, none all padding"
     w = weights(rnn_layer(entry))
     out, cells, h, c = lstm_run(x, w, mask=mask)
     output, h_keras, c_keras = outputs_of(entry)
     assert np.max(np.abs(out - output)) < 1e-5
     assert np.max(np.abs(h - h_keras)) < 1e-5 and np.max(np.abs(c - c_keras)) < 1e-5
     unmasked, _, _, _ = lstm_run(x, w)
-    found = [(hd, rows) for hd, rows in tables(page) if "real date" in hd]
+    found = [(hd, rows) for hd, rows in tables(page) if "real time step" in hd]
     assert len(found) == 2
     for header, rows in found:
         shown_x = vectors(header, rows, "\\(x_t\\) (padded)")
         row = next(i for i in range(x.shape[0]) if np.max(np.abs(shown_x - x[i])) <= SHOWN_3)
-        assert column(header, rows, "real date") == [
+        assert column(header, rows, "real time step") == [
             "yes" if r else "no, padding" for r in mask[row]
         ]
         assert np.max(np.abs(vectors(header, rows, "output , with Masking") - out[row])) <= SHOWN_3
         assert np.max(np.abs(vectors(header, rows, "\\(c_t\\) (replay)") - cells[row])) <= SHOWN_3
         assert np.max(np.abs(vectors(header, rows, "without Masking") - unmasked[row])) <= SHOWN_3
-        for t in range(x.shape[1]):  # a padded date repeats the previous output (zero at first)
+        for t in range(
+            x.shape[1]
+        ):  # a padded time step repeats the previous output (zero at first)
             if not mask[row, t]:
                 assert np.array_equal(
                     output[row, t], output[row, t - 1] if t else np.zeros_like(output[row, t])
@@ -382,7 +384,7 @@ def test_masking_tables(page, models):
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
     assert np.max(np.abs(shown - np.vstack([h_keras[0], c_keras[0]]))) <= SHOWN_4
     assert np.max(np.abs(h_keras[0] - out[0, last_real])) < 1e-5
-    assert f"last real date, \\(t = {last_real}\\)" in text_of(page)
+    assert f"last real time step, \\(t = {last_real}\\)" in text_of(page)
 
 
 def test_bidirectional_tables(page, models):
@@ -391,7 +393,7 @@ def test_bidirectional_tables(page, models):
     x = np.asarray(concat["input"], dtype=np.float64)
     forward, _, _, _ = lstm_run(x, weights(layer["forward"]))
     backward_read, _, _, _ = lstm_run(x[:, ::-1], weights(layer["backward"]))
-    backward = backward_read[:, ::-1]  # back in date order
+    backward = backward_read[:, ::-1]  # back in time step order
     n = forward.shape[-1]
     assert (
         np.max(np.abs(np.asarray(concat["output"]) - np.concatenate([forward, backward], -1)))
@@ -420,3 +422,139 @@ def test_bidirectional_tables(page, models):
     assert np.max(np.abs(shown - np.vstack([last[0], full[-1], full[0]]))) <= SHOWN_4
     quoted = number(re.search(r"differs here by up to (\S+)\.", text_of(page)).group(1))
     assert abs(quoted - np.max(np.abs(last[:, n:] - backward[:, -1]))) <= SHOWN_4
+
+
+# --- probes: a mask with initial_state, stateful predict, where the numbers come from -----
+
+
+def article(page: str) -> str:
+    """The visible text of the chapter itself, without the navigation and the table of contents."""
+    text = text_of(re.search(r"<article\b.*?</article>", page, re.S).group(0))
+    # without the spaces that tags leave inside brackets and before punctuation
+    return re.sub(r" ([,.:;)])", r"\1", re.sub(r"([(]) ", r"\1", text))
+
+
+def masking_case(models):
+    """The padded batch, the page's LSTM weights, and the outputs with and without the mask,
+    computed here."""
+    entry = models["lstm_masking"]
+    x = np.asarray(entry["input"], dtype=np.float64)
+    w = weights(rnn_layer(entry))
+    masked, _, _, _ = lstm_run(x, w, mask=np.any(x != 0.0, axis=-1))
+    unmasked, _, _, _ = lstm_run(x, w)
+    return x, w, masked, unmasked
+
+
+def test_mask_and_initial_state_table_and_warning(page, models):
+    text = article(page)
+    _, _, masked, unmasked = masking_case(models)
+    dropped_by = float(np.max(np.abs(unmasked - masked)))
+    assert dropped_by > 1e-2
+    header, rows = table_with_header_cell(page, "largest difference from the masked output")
+    assert len(rows) == 4
+    assert column(header, rows, "states") == ["keras.Input", "arrays"] * 2
+    verdicts = column(header, rows, "what the output shows")
+    for verdict, shown in zip(
+        verdicts, column(header, rows, "largest difference from the masked output")
+    ):
+        expected = {"mask dropped": dropped_by, "mask used": 0.0}[verdict]
+        assert abs(number(shown) - expected) <= SHOWN_4, (verdict, shown)
+    assert 'id="mask-and-initial-state"' in page
+    warning = re.search(
+        r"A mask and initial_state\W+Keras hands the mask(.*?)Masking on a GPU", text, re.S
+    ).group(1)
+    if "mask dropped" in verdicts[:2]:
+        assert "got no mask" in warning
+        for verdict, kind in zip(verdicts[:2], ["keras.Input states", "arrays"]):
+            assert (f"({kind})" in warning) == (verdict == "mask dropped")
+    else:
+        assert "no mask" not in warning
+    if verdicts[2:] == ["mask used", "mask used"]:
+        assert "Pass the mask yourself" in warning
+    else:
+        assert "did not give the masked outputs" in warning
+
+
+def test_mask_and_initial_state_eager_row_is_what_keras_does(page, models):
+    """Call an LSTM with the page's weights here, eagerly, after Masking, with zero initial
+    states: the page's 'arrays' row must say what Keras did."""
+    import keras
+
+    x, w, masked, unmasked = masking_case(models)
+    n = w["recurrent_kernel"].shape[0]
+    lstm = keras.layers.LSTM(n, return_sequences=True)
+    lstm.build(x.shape)
+    lstm.set_weights([w["kernel"], w["recurrent_kernel"], w["bias"]])
+    start = [np.zeros((x.shape[0], n), "float32")] * 2
+    got = keras.ops.convert_to_numpy(
+        lstm(keras.layers.Masking()(x.astype("float32")), initial_state=start)
+    )
+    if np.max(np.abs(got - masked)) < 1e-5:
+        observed = "mask used"
+    else:
+        assert np.max(np.abs(got - unmasked)) < 1e-5
+        observed = "mask dropped"
+    header, rows = table_with_header_cell(page, "largest difference from the masked output")
+    assert column(header, rows, "what the output shows")[1] == observed
+
+
+def test_stateful_predict_batches_continue_each_other(page, models):
+    text = article(page)
+    x = np.asarray(models["lstm_sequences"]["input"], dtype=np.float64)
+    w = weights(rnn_layer(models["lstm_sequences"]))
+    N = x.shape[0]
+    whole, _, _, _ = lstm_run(x, w)
+    fresh, _, _, _ = lstm_run(x[:, 2:4], w)
+    note = re.search(r"Rows \d+ to \d+ of in_batches (.*?) and so on\.", text)
+    assert note, "the page says what predict(X, batch_size=N) did"
+    note = note.group(0)
+    assert note.startswith(
+        f"Rows {N} to {2 * N - 1} of in_batches are the outputs of time steps 2 and 3"
+    )
+    assert "largest difference 0)" in note or re.search(
+        r"largest difference \d\.\de−0[6-9]\)", note
+    )
+    shown = number(re.search(r"differ from them by up to ([\d.−]+)\)", note).group(1))
+    assert abs(shown - np.max(np.abs(whole[:, 2:4] - fresh))) <= SHOWN_4
+    assert (
+        "treats rows \\(N\\) to \\(2N-1\\) of X as the continuation of rows 0 to \\(N-1\\)" in note
+    )
+    assert re.search(r"call reset_state\(\) on the layer between independent sequences", text)
+
+
+def test_stateful_predict_with_the_default_batch_size(page, models):
+    """A stateful model built for N sequences, given 2N rows with the default batch size."""
+    import keras
+
+    x = np.asarray(models["lstm_sequences"]["input"], dtype=np.float32)
+    w = weights(rnn_layer(models["lstm_sequences"]))
+    N, _, m = x.shape
+    inputs = keras.Input(batch_shape=(N, None, m))
+    lstm = keras.layers.LSTM(w["recurrent_kernel"].shape[0], stateful=True)
+    stateful = keras.Model(inputs, lstm(inputs))
+    lstm.set_weights([w["kernel"], w["recurrent_kernel"], w["bias"]])
+    try:
+        stateful.predict(np.concatenate([x[:, 0:2], x[:, 2:4]]), verbose=0)
+        raised = None
+    except Exception as error:
+        raised = type(error).__name__
+    text = article(page)
+    said = re.search(r"With the default batch_size \(32\), (.*?)(?: \"|\.)", text).group(1)
+    if raised:
+        assert re.search(r"predict raises (ValueError|InvalidArgumentError)", said), said
+        assert f"one batch of {2 * N}, not the {N} the layer was built for" in said
+    else:
+        assert "ran on the" in said
+
+
+def test_masking_on_a_gpu_and_where_the_numbers_come_from(page):
+    import tensorflow as tf
+
+    text = article(page)
+    device = "a GPU" if tf.config.list_physical_devices("GPU") else "the CPU"
+    assert f"on the TensorFlow backend, on {device}" in text
+    gpu = re.search(r"Masking on a GPU (.*?) Bidirectional", text, re.S).group(1)
+    assert "Read from the source, not run here" in gpu
+    assert 'use_cudnn="auto"' in gpu and "use_cudnn=False" in gpu
+    assert "zeros" in gpu and "right-padded" in gpu
+    assert 'id="masking-on-a-gpu"' in page
