@@ -40,6 +40,8 @@ LOG_LINE = re.compile(
 )
 MAX_LOG_LINES = 30
 MAX_TEXT = 120
+GROUP = 3
+"""A difference found in more places than this is one row of the report (all in a fold)."""
 
 
 @dataclass
@@ -114,7 +116,27 @@ def short(text: str) -> str:
     return "`" + line.replace("`", "'").replace("|", "\\|") + "`"
 
 
-def compare_outputs(slug: str, old: dict[str, str], new: dict[str, str], report: Report) -> None:
+def without_versions(markdown: str, versions: dict[str, str]) -> str:
+    """``markdown`` with each package version of its build (``3.15.1``) replaced by the
+    package's name in brackets (``<keras>``): a page that names the version it was built
+    with ("in Keras 3.15.1") does not change for that; the report's first table shows the
+    versions."""
+    for package, version in sorted(versions.items(), key=lambda kv: -len(str(kv[1]))):
+        if version and str(version).count(".") >= 2:
+            pattern = rf"(?<![\d.]){re.escape(str(version))}(?![\d.])"
+            markdown = re.sub(pattern, f"<{package}>", markdown)
+    return markdown
+
+
+def compare_outputs(
+    slug: str,
+    old: dict[str, str],
+    new: dict[str, str],
+    report: Report,
+    versions: tuple[dict, dict] = ({}, {}),
+) -> None:
+    old = {k: without_versions(v, versions[0]) for k, v in old.items()}
+    new = {k: without_versions(v, versions[1]) for k, v in new.items()}
     for name in sorted(old.keys() | new.keys()):
         if name not in new:
             report.outputs_gone.append((slug, name, "missing from the new build"))
@@ -274,7 +296,11 @@ def compare(
         elif slug not in old.outputs:
             report.outputs_gone.append((slug, "", "chapter new in the new build"))
         else:
-            compare_outputs(slug, old.outputs[slug], new.outputs[slug], report)
+            versions = (
+                old.data.get(slug, {}).get("versions", {}),
+                new.data.get(slug, {}).get("versions", {}),
+            )
+            compare_outputs(slug, old.outputs[slug], new.outputs[slug], report, versions)
     for slug in sorted(old.data.keys() | new.data.keys()):
         if slug not in new.data:
             report.models.append((slug, "", "", "data file missing from the new build"))
@@ -283,6 +309,27 @@ def compare(
         else:
             compare_data(slug, old.data[slug], new.data[slug], report, tolerance)
     return report, old, new
+
+
+def grouped_rows(rows: list[tuple[str, str, str, str]]) -> list[list[str]]:
+    """Rows of the models table, one per difference: a difference found in more than
+    ``GROUP`` places (the same key, e.g. ``kernel_initializer.config.input_axes``, and the same
+    change) is one row that says where."""
+    groups: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    for row in rows:
+        key = (".".join(row[2].split(".")[-3:]), row[3])
+        groups.setdefault(key, []).append(row)
+    out = []
+    for (tail, what), members in groups.items():
+        if len(members) > GROUP:
+            chapters = ", ".join(dict.fromkeys(m[0] for m in members))
+            models = len({(m[0], m[1]) for m in members})
+            out.append(
+                [chapters, f"{models} models", f"`\u2026{tail}`", f"{what} ({len(members)} places)"]
+            )
+        else:
+            out += [[s, f"`{m}`" if m else "", f"`{p}`" if p else "", w] for s, m, p, w in members]
+    return out
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -355,10 +402,22 @@ def markdown(
             f"## Data files: models that changed (numbers by more than {tolerance:g})",
             "",
         ]
-        lines += _table(
-            ["chapter", "model", "where", "what"],
-            [[s, f"`{m}`" if m else "", f"`{p}`" if p else "", w] for s, m, p, w in report.models],
-        )
+        header = ["chapter", "model", "where", "what"]
+        rows = [
+            [s, f"`{m}`" if m else "", f"`{p}`" if p else "", w] for s, m, p, w in report.models
+        ]
+        grouped = grouped_rows(report.models)
+        if len(grouped) == len(rows):
+            lines += _table(header, rows)
+        else:
+            lines += _table(header, grouped)
+            lines += [
+                f"<details><summary>All {len(rows)} differences</summary>",
+                "",
+                *_table(header, rows),
+                "</details>",
+                "",
+            ]
     return "\n".join(lines)
 
 

@@ -243,3 +243,41 @@ def test_the_real_build_publishes_every_output_for_the_comparison(site):
         assert included <= published.keys(), (slug, included - published.keys())
         assert (site / "data" / f"{slug}.json").is_file()
     assert compare.main([str(site), str(site)]) == 0
+
+
+def test_a_version_named_on_a_page_is_not_a_change(old, tmp_path):
+    """A note "in Keras 3.15.1" becomes "in Keras 3.16.0" with the versions: not a number that
+    changed (the report's first table shows the versions); a number beside it still is."""
+    note = "Keras {} returns 2 time steps, not 4."
+    write_build(old, dict(OUTPUTS, note=note.format("3.15.1")), DATA)
+    data = copy.deepcopy(DATA)
+    data["versions"]["keras"] = "3.16.0"
+    new = write_build(tmp_path / "new", dict(OUTPUTS, note=note.format("3.16.0")), data)
+    status, report = run(old, new)
+    assert status == 0, report
+    changed = dict(OUTPUTS, note=note.format("3.16.0").replace("2 time", "4 time"))
+    status, report = run(old, write_build(new, changed, data))
+    assert status == 1
+    assert "| demo | `note` | 1 of 2 | 2 | 2 | 4 |" in report, report
+
+
+def test_the_same_difference_in_many_models_is_one_row(old, tmp_path):
+    """A config key Keras added shows once, with where it is; every place is in a fold."""
+    models = []
+    for i in range(5):
+        model = copy.deepcopy(DATA["models"][0])
+        model["name"] = f"rnn_{i}"
+        models.append(model)
+    write_build(old, OUTPUTS, dict(DATA, models=models))
+    for model in models:
+        model["layers"][0]["config"]["kernel_initializer"] = {"config": {"input_axes": [-2]}}
+    models[0]["layers"][0]["weights"]["bias"] = [0.5, 0.0]
+    status, report = run(old, write_build(tmp_path / "new", OUTPUTS, dict(DATA, models=models)))
+    assert status == 1
+    table, _, fold = section(report, "Data files").partition("<details>")
+    assert "| demo | 5 models | `\u2026layers[0].config.kernel_initializer` | new: " in table, (
+        report
+    )
+    assert "(5 places) |" in table
+    assert "| demo | `rnn_0` | `layers[0].weights.bias` | largest difference 0.5 |" in table
+    assert "All 6 differences" in fold and fold.count("| demo | `rnn_") == 6, fold
