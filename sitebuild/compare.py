@@ -229,7 +229,7 @@ def differences(old, new, path: str, tolerance: float):
 
 
 def _describe(x) -> str:
-    if _is_array(x):
+    if _is_array(x) and len(_flat(x)) > 8:
         return f"array of shape {_shape(x)}"
     return short(json.dumps(x, ensure_ascii=False))
 

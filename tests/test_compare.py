@@ -267,17 +267,20 @@ def test_the_same_difference_in_many_models_is_one_row(old, tmp_path):
     for i in range(5):
         model = copy.deepcopy(DATA["models"][0])
         model["name"] = f"rnn_{i}"
+        initializer = {"class_name": "GlorotUniform", "config": {"seed": None}}
+        model["layers"][0]["config"]["kernel_initializer"] = initializer
+        if i >= 3:  # the layer is the second one in these models
+            model["layers"].insert(0, {"class_name": "Masking", "config": {}, "weights": {}})
         models.append(model)
-    write_build(old, OUTPUTS, dict(DATA, models=models))
+    write_build(old, OUTPUTS, dict(DATA, models=copy.deepcopy(models)))
     for model in models:
-        model["layers"][0]["config"]["kernel_initializer"] = {"config": {"input_axes": [-2]}}
+        model["layers"][-1]["config"]["kernel_initializer"]["config"]["input_axes"] = [-2]
     models[0]["layers"][0]["weights"]["bias"] = [0.5, 0.0]
     status, report = run(old, write_build(tmp_path / "new", OUTPUTS, dict(DATA, models=models)))
     assert status == 1
     table, _, fold = section(report, "Data files").partition("<details>")
-    assert "| demo | 5 models | `\u2026layers[0].config.kernel_initializer` | new: " in table, (
-        report
-    )
-    assert "(5 places) |" in table
+    row = "| demo | 5 models | `\u2026kernel_initializer.config.input_axes` | new: `[-2]` (5 places) |"
+    assert row in table, report
     assert "| demo | `rnn_0` | `layers[0].weights.bias` | largest difference 0.5 |" in table
     assert "All 6 differences" in fold and fold.count("| demo | `rnn_") == 6, fold
+    assert "`layers[1].config.kernel_initializer.config.input_axes`" in fold
