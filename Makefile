@@ -16,9 +16,6 @@ $(INSTALLED): requirements.txt requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-## install: create .venv and install the pinned requirements (every other target does it too)
-install: $(INSTALLED)
-
 ## serve: build and serve the site on http://127.0.0.1:8000 with live reload
 serve: $(INSTALLED)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -58,6 +55,10 @@ bench: $(INSTALLED)
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:
 	rm -rf site site-offline site-offline.zip .cache
+
+## install: create .venv and install the pinned requirements (every other target does it too;
+## the workflows run it once, before the build and the tests)
+install: $(INSTALLED)
 
 # --- the upstream build: what the newest TensorFlow, Keras and NumPy change ---------------
 UPSTREAM_VENV := .venv-upstream
