@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build offline test lint format bench clean chapter
+.PHONY: install upstream-install upstream compare-upstream
 
 # Create .venv and install the pinned requirements (again whenever they change).
 $(INSTALLED): requirements.txt requirements-test.txt
@@ -54,3 +55,28 @@ bench: $(INSTALLED)
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:
 	rm -rf site site-offline site-offline.zip .cache
+
+## install: create .venv and install the pinned requirements (every other target does it too;
+## the workflows run it once, before the build and the tests)
+install: $(INSTALLED)
+
+# --- the upstream build: what the newest TensorFlow, Keras and NumPy change ---------------
+UPSTREAM_VENV := .venv-upstream
+
+## upstream-install: .venv-upstream with the newest TensorFlow, Keras and NumPy, all else pinned
+upstream-install:
+	test -x $(UPSTREAM_VENV)/bin/python || $(PYTHON) -m venv $(UPSTREAM_VENV)
+	$(UPSTREAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(UPSTREAM_VENV)/bin/python -m sitebuild.upstream requirements-test.txt \
+		> $(UPSTREAM_VENV)/requirements.txt
+	$(UPSTREAM_VENV)/bin/python -m pip install --quiet --upgrade -r $(UPSTREAM_VENV)/requirements.txt
+
+## upstream: build site-upstream/ (strict) with the packages of .venv-upstream
+upstream: upstream-install
+	$(UPSTREAM_VENV)/bin/mkdocs build --strict -d site-upstream
+
+## compare-upstream: build site/ (pinned) and site-upstream/, compare them into upstream-report.md
+## (fails when a number, a probe's verdict or a model changed); any two builds:
+## python -m sitebuild.compare OLD NEW
+compare-upstream: build upstream
+	$(BIN)/python -m sitebuild.compare site site-upstream --report upstream-report.md

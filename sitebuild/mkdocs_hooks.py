@@ -111,6 +111,9 @@ def on_files(files: Files, config) -> Files:
         # The same data as a classic script, for the step-through panel (docs/javascripts/stepper.js):
         # a page opened from file:// may load a script but not fetch() a JSON file.
         files.append(File.generated(config, f"data/{result.slug}.js", content=data_script(result)))
+        files.append(
+            File.generated(config, f"outputs/{result.slug}.json", content=outputs_file(result))
+        )
         # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
         files.append(
             File(
@@ -139,6 +142,13 @@ def data_script(result: Result) -> str:
         "window.RNN_DATA = window.RNN_DATA || {};\n"
         f"window.RNN_DATA[{json.dumps(result.slug)}] = {data};\n"
     )
+
+
+def outputs_file(result: Result) -> str:
+    """``outputs/<slug>.json``: every output the example published, ``{name: markdown}`` sorted
+    by name, for ``python -m sitebuild.compare`` (probe verdicts are the outputs ``probe_*``)."""
+    outputs = dict(sorted(result.outputs.items()))
+    return json.dumps(outputs, ensure_ascii=False, indent=1) + "\n"
 
 
 def _versions() -> dict[str, str]:
