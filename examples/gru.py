@@ -285,18 +285,22 @@ publish.value("t_hand", t)
 publish.value("t_hand_prev", t - 1)
 publish.value("x_t_hand", publish.vector(x_t, 1))
 block_units = [
-    f'<span class="{css}">{letter}</span>, unit {j + 1}'
-    for letter, css, name, symbol in GATES
-    for j in range(n)
+    f'{k}: <span class="{GATES[k // n][1]}">{GATES[k // n][0]}</span>, unit {k % n + 1}'
+    for k in range(3 * n)
 ]
 publish.table(
-    "one_step_sides",
+    "one_step_input_side",
     {
-        "column": [str(k) for k in range(3 * n)],
-        "block, unit": block_units,
+        "column: block, unit": block_units,
         "$x_t$ `@ kernel`": list(x_t @ kernel),
         "`bias[0]`": list(bias[0]),
         "input side": list(input_side),
+    },
+)
+publish.table(
+    "one_step_recurrent_side",
+    {
+        "column: block, unit": block_units,
         "$h_{t-1}$ `@ recurrent_kernel`": list(h_prev @ recurrent_kernel),
         "`bias[1]`": list(bias[1]),
         "recurrent side": list(recurrent_side),

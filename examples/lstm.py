@@ -319,24 +319,20 @@ h_t = o_t * np.tanh(c_t)
 publish.value("t_hand", t)
 publish.value("t_hand_prev", t - 1)
 publish.value("x_t_hand", publish.vector(x_t, 1))
-units = [f"unit {j + 1}" for j in range(n)]
 block_units = [
-    f'<span class="{css}">{letter}</span>, {unit}'
-    for letter, css, name, symbol in GATES
-    for unit in units
+    f'{k}: <span class="{GATES[k // n][1]}">{GATES[k // n][0]}</span>, unit {k % n + 1}'
+    for k in range(4 * n)
 ]
 gate_values = np.concatenate([i_t, f_t, c_tilde_t, o_t])
 publish.table(
     "one_step_preactivations",
     {
-        "column": [str(k) for k in range(4 * n)],
-        "block, unit": block_units,
+        "column: block, unit": block_units,
         "$x_t$ `@ kernel`": list(x_t @ kernel),
         "$h_{t-1}$ `@ recurrent_kernel`": list(h_prev @ recurrent_kernel),
         "`bias`": list(bias),
         "sum": list(z),
-        "function": ["$\\sigma$"] * 2 * n + ["tanh"] * n + ["$\\sigma$"] * n,
-        "gate value": list(gate_values),
+        "gate: $\\sigma$ of the sum (tanh for c)": list(gate_values),
     },
 )
 publish.table(

@@ -270,21 +270,30 @@ def test_one_time_step_shows_both_sides_cut_into_z_r_h(page, text, default):
     t = hand_step(text)
     assert 0 < t < len(x), "the step by hand needs a previous state that is not zero"
     h_prev = gru_steps(x, w, reset_after=True)[t - 1]["h"]
-    header, rows = table_with_header_cell(page, "recurrent side")
-    assert len(rows) == 3 * n
-    assert column(header, rows, "block, unit") == [
-        f"{g} , unit {j + 1}" for g in GATES for j in range(n)
-    ]
-    expected = {
-        "\\(x_t\\) @ kernel": x[t] @ w["kernel"],
-        "bias[0]": w["bias"][0],
-        "input side": x[t] @ w["kernel"] + w["bias"][0],
-        "\\(h_{t-1}\\) @ recurrent_kernel": h_prev @ w["recurrent_kernel"],
-        "bias[1]": w["bias"][1],
-        "recurrent side": h_prev @ w["recurrent_kernel"] + w["bias"][1],
-    }
-    for name, values in expected.items():
-        assert np.max(np.abs(numbers(header, rows, name) - values)) <= SHOWN_4, name
+    labels = [f"{k}: {GATES[k // n]} , unit {k % n + 1}" for k in range(3 * n)]
+    for side, expected in [
+        (
+            "input side",
+            {
+                "\\(x_t\\) @ kernel": x[t] @ w["kernel"],
+                "bias[0]": w["bias"][0],
+                "input side": x[t] @ w["kernel"] + w["bias"][0],
+            },
+        ),
+        (
+            "recurrent side",
+            {
+                "\\(h_{t-1}\\) @ recurrent_kernel": h_prev @ w["recurrent_kernel"],
+                "bias[1]": w["bias"][1],
+                "recurrent side": h_prev @ w["recurrent_kernel"] + w["bias"][1],
+            },
+        ),
+    ]:
+        header, rows = table_with_header_cell(page, side)
+        # column k of the 3n: block k // n (z, r, h), unit k % n
+        assert column(header, rows, "column: block, unit") == labels, side
+        for name, values in expected.items():
+            assert np.max(np.abs(numbers(header, rows, name) - values)) <= SHOWN_4, name
 
 
 def test_one_time_step_gates_and_where_r_multiplies(page, text, default):
