@@ -6,6 +6,8 @@
 # into the chapter, so every number on the page comes from this run.
 
 # %%
+import re
+
 import keras
 import numpy as np
 from keras import layers
@@ -22,23 +24,29 @@ def sigmoid(z):
 # %% [markdown]
 # ## Data and model
 #
-# The data of Part D: the target at date t is a sigmoid of the running sum of
+# The data of Part D: the target at time step t is a sigmoid of the running sum of
 # (first feature − second feature) up to t.
 
 # %%
 # --8<-- [start:data]
-N, T, m, n, m_out = 256, 5, 2, 3, 1  # sequences, dates, input features, GRU units, outputs
+# sequences, time steps, input features, GRU units, output features
+N, T, m, n, m_out = 256, 5, 2, 3, 1
 x_train = np.random.uniform(0, 1, size=(N, T, m)).astype("float32")
-running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)  # sum over s <= t
-y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")  # shape (N, T, 1)
+# the running sum over s <= t of x_{s,1} - x_{s,2}
+running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)
+# the target at every time step, shape (N, T, 1)
+y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")
 # --8<-- [end:data]
 
 # --8<-- [start:model]
 model = keras.Sequential(
     [
-        keras.Input(shape=(None, m)),  # any number of dates, m features per date
-        layers.GRU(n, return_sequences=True),  # reset_after=True, the default
-        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+        # any number of time steps, m features per time step
+        keras.Input(shape=(None, m)),
+        # reset_after=True, the default
+        layers.GRU(n, return_sequences=True),
+        # y_t from h_t, at every time step
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
 model.compile(loss="mse", optimizer="adam")
@@ -51,6 +59,7 @@ publish.value("T", T)
 publish.value("m", m)
 publish.value("n", n)
 publish.value("m_out", m_out)
+publish.value("m_out_noun", "feature" if m_out == 1 else "features")
 publish.value("three_n", 3 * n)
 publish.value("epochs", epochs)
 publish.shape("x_train_shape", x_train)
@@ -71,18 +80,18 @@ publish.text("summary", "\n".join(summary_lines), code="text")
 # %%
 # --8<-- [start:weights]
 kernel, recurrent_kernel, bias = model.layers[0].get_weights()
-W_y, b_y = model.layers[1].get_weights()  # the Dense layer inside TimeDistributed
-print(kernel.shape, recurrent_kernel.shape, bias.shape)  # (m, 3n) (n, 3n) (2, 3n)
+# the Dense layer inside TimeDistributed
+W_y, b_y = model.layers[1].get_weights()
+# (m, 3n) (n, 3n) (2, 3n)
+print(kernel.shape, recurrent_kernel.shape, bias.shape)
 
-# Keras order of the column blocks: z, r, h
-W_xz, W_xr, W_xh = kernel[:, 0:n], kernel[:, n : 2 * n], kernel[:, 2 * n : 3 * n]
-W_hz, W_hr, W_hh = (
-    recurrent_kernel[:, 0:n],
-    recurrent_kernel[:, n : 2 * n],
-    recurrent_kernel[:, 2 * n : 3 * n],
-)
-b_xz, b_xr, b_xh = bias[0, 0:n], bias[0, n : 2 * n], bias[0, 2 * n : 3 * n]  # row 0: input side
-b_hz, b_hr, b_hh = bias[1, 0:n], bias[1, n : 2 * n], bias[1, 2 * n : 3 * n]  # row 1: recurrent side
+# three blocks of n columns each, in Keras's order: z, r, h
+W_xz, W_xr, W_xh = np.split(kernel, 3, axis=1)
+W_hz, W_hr, W_hh = np.split(recurrent_kernel, 3, axis=1)
+# bias row 0, bias[0]: the input side
+b_xz, b_xr, b_xh = np.split(bias[0], 3)
+# bias row 1, bias[1]: the recurrent side
+b_hz, b_hr, b_hh = np.split(bias[1], 3)
 # --8<-- [end:weights]
 
 publish.shape("kernel_shape", kernel)
@@ -126,6 +135,10 @@ publish.text_table(
     },
 )
 
+# Row labels: the vector component each row multiplies (site-wide convention).
+x_labels = [f"$x_{{t,{k + 1}}}$" for k in range(m)]
+h_prev_labels = [f"$h_{{t-1,{k + 1}}}$" for k in range(n)]
+
 split = {
     "z": (W_xz, W_hz, b_xz, b_hz),
     "r": (W_xr, W_hr, b_xr, b_hr),
@@ -137,8 +150,8 @@ for letter, css, name, symbol in GATES:
         f"gate_{letter}",
         np.vstack([W_x, W_h, b_x, b_h]),
         row_labels=(
-            [f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
-            + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)]
+            x_labels
+            + h_prev_labels
             + [f"$b_{{x{letter}}}$ (`bias[0]`)", f"$b_{{h{letter}}}$ (`bias[1]`)"]
         ),
         col_labels=[f'<span class="{css}">${symbol}_{{t,{j + 1}}}$</span>' for j in range(n)],
@@ -148,7 +161,7 @@ for letter, css, name, symbol in GATES:
 publish.matrix(
     "dense_weights",
     np.vstack([W_y, b_y]),
-    row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
+    row_labels=[f"$h_{{t,{k + 1}}}$" for k in range(n)] + ["$b_y$"],
     col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)],
 )
 
@@ -172,9 +185,11 @@ publish.value("params_total", model.count_params())
 # %%
 # --8<-- [start:predict]
 new_input = np.array(
-    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32"
+    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]],
+    dtype="float32",
 )
-predicted = model.predict(new_input)  # shape (1, 5, 1)
+# shape (1, 5, 1)
+predicted = model.predict(new_input)
 # --8<-- [end:predict]
 predicted = publish.model("gru", model, new_input)
 publish.shape("new_input_shape", new_input)
@@ -183,32 +198,31 @@ publish.shape("predicted_shape", predicted)
 
 # --8<-- [start:replay]
 def gru_replay(sequence):
-    """One sequence, shape (T, m), through the GRU (reset_after=True) and the Dense layer."""
-    h = np.zeros(n)  # h_{-1} = 0
+    """One sequence, shape (T, m), through the GRU and the Dense layer."""
+    # h_{-1} = 0
+    h = np.zeros(n)
     steps = []
     for x_t in sequence:
-        z_t = sigmoid(x_t @ W_xz + b_xz + h @ W_hz + b_hz)  # update gate
-        r_t = sigmoid(x_t @ W_xr + b_xr + h @ W_hr + b_hr)  # reset gate
-        recurrent = h @ W_hh + b_hh  # the candidate's recurrent part, bias included
-        h_tilde_t = np.tanh(x_t @ W_xh + b_xh + r_t * recurrent)  # reset AFTER the product
-        h = z_t * h + (1 - z_t) * h_tilde_t  # z_t keeps the old state
-        y_t = sigmoid(h @ W_y + b_y)  # y_t = σ(h_t W_y + b_y), the Dense layer
-        steps.append(
-            {
-                "z": z_t,
-                "r": r_t,
-                "recurrent": recurrent,
-                "reset": r_t * recurrent,
-                "h_tilde": h_tilde_t,
-                "h": h,
-                "y": y_t,
-            }
-        )
+        # update gate and reset gate: equations (1) and (2)
+        z_t = sigmoid(x_t @ W_xz + b_xz + h @ W_hz + b_hz)
+        r_t = sigmoid(x_t @ W_xr + b_xr + h @ W_hr + b_hr)
+        # the candidate's recurrent part, bias included
+        recurrent = h @ W_hh + b_hh
+        # reset AFTER the product: equation (3)
+        h_tilde_t = np.tanh(x_t @ W_xh + b_xh + r_t * recurrent)
+        # z_t keeps the old state: equation (4)
+        h = z_t * h + (1 - z_t) * h_tilde_t
+        # the Dense layer: y_t = σ(h_t W_y + b_y)
+        y_t = sigmoid(h @ W_y + b_y)
+        step = {"z": z_t, "r": r_t, "recurrent": recurrent}
+        step |= {"reset": r_t * recurrent, "h_tilde": h_tilde_t}
+        steps.append(step | {"h": h, "y": y_t})
     return steps
 
 
 steps = gru_replay(new_input[0])
-replay = np.array([[step["y"] for step in steps]])  # shape (1, 5, 1), as model.predict
+# shape (1, 5, 1), as model.predict
+replay = np.array([[step["y"] for step in steps]])
 # --8<-- [end:replay]
 publish.check_replay("replay", replay, predicted)
 
@@ -244,6 +258,127 @@ publish.table(
 )
 
 # %% [markdown]
+# ## One time step by hand
+#
+# At time step t = 2: the input side and the recurrent side, 3n numbers each, cut into the
+# blocks z, r, h; the reset gate multiplies the recurrent side of the candidate block only.
+
+# %%
+# --8<-- [start:one_step]
+t = 2
+x_t = new_input[0, t]
+# the state after time step t - 1, from the replay
+h_prev = steps[t - 1]["h"]
+# the input side and the recurrent side, 3n numbers each
+input_side = x_t @ kernel + bias[0]
+recurrent_side = h_prev @ recurrent_kernel + bias[1]
+# each side cut into the blocks z, r, h
+in_z, in_r, in_h = np.split(input_side, 3)
+rec_z, rec_r, rec_h = np.split(recurrent_side, 3)
+z_t = sigmoid(in_z + rec_z)
+r_t = sigmoid(in_r + rec_r)
+# r_t multiplies the recurrent side of the candidate block only
+h_tilde_t = np.tanh(in_h + r_t * rec_h)
+h_t = z_t * h_prev + (1 - z_t) * h_tilde_t
+# --8<-- [end:one_step]
+publish.value("t_hand", t)
+publish.value("t_hand_prev", t - 1)
+publish.value("x_t_hand", publish.vector(x_t, 1))
+block_units = [
+    f'{k}: <span class="{GATES[k // n][1]}">{GATES[k // n][0]}</span>, unit {k % n + 1}'
+    for k in range(3 * n)
+]
+publish.table(
+    "one_step_input_side",
+    {
+        "column: block, unit": block_units,
+        "$x_t$ `@ kernel`": list(x_t @ kernel),
+        "`bias[0]`": list(bias[0]),
+        "input side": list(input_side),
+    },
+)
+publish.table(
+    "one_step_recurrent_side",
+    {
+        "column: block, unit": block_units,
+        "$h_{t-1}$ `@ recurrent_kernel`": list(h_prev @ recurrent_kernel),
+        "`bias[1]`": list(bias[1]),
+        "recurrent side": list(recurrent_side),
+    },
+)
+units = [str(j + 1) for j in range(n)]
+publish.table(
+    "one_step_gates",
+    {
+        "unit": units,
+        "z block: input + recurrent side": list(in_z + rec_z),
+        '<span class="c-z">$z_t$</span>': list(z_t),
+        "r block: input + recurrent side": list(in_r + rec_r),
+        '<span class="c-r">$r_t$</span>': list(r_t),
+    },
+)
+publish.table(
+    "one_step_candidate",
+    {
+        "unit": units,
+        "h block: input side": list(in_h),
+        "h block: recurrent side": list(rec_h),
+        '<span class="c-r">$r_t$</span> $\\odot$ recurrent side': list(r_t * rec_h),
+        "sum": list(in_h + r_t * rec_h),
+        '<span class="c-cand">$\\tilde h_t$</span>': list(h_tilde_t),
+        '<span class="c-h">$h_{t-1}$</span>': list(h_prev),
+        '<span class="c-h">$h_t$</span>': list(h_t),
+    },
+)
+
+# %% [markdown]
+# Keras's own intermediate values at time step t: a copy of the trained layer's cell, called
+# on x_t from the state h_{t-1} that the layer itself returns, with its two activation
+# functions wrapped so that they record what they receive and return. The GRU cell applies
+# the sigmoid to the z block, then to the r block, then tanh to the candidate block
+# (keras/src/layers/rnn/gru.py); a change of that order makes the checks below fail.
+
+
+# %%
+def recording(function, log):
+    def wrapped(v):
+        result = function(v)
+        log.append((keras.ops.convert_to_numpy(v), keras.ops.convert_to_numpy(result)))
+        return result
+
+    return wrapped
+
+
+gru_only = keras.Sequential([keras.Input(shape=(None, m)), layers.GRU(n, return_sequences=True)])
+gru_only.layers[0].set_weights(model.layers[0].get_weights())
+keras_h = gru_only.predict(new_input, verbose=0)
+keras_cell = layers.GRUCell.from_config(model.layers[0].cell.get_config())
+keras_cell.build((None, m))
+keras_cell.set_weights(model.layers[0].cell.get_weights())
+sigmoid_log, tanh_log = [], []
+keras_cell.recurrent_activation = recording(keras_cell.recurrent_activation, sigmoid_log)
+keras_cell.activation = recording(keras_cell.activation, tanh_log)
+keras_h_t, _ = keras_cell(new_input[:, t], [keras_h[:, t - 1]])
+(z_pre_k, z_k), (r_pre_k, r_k) = sigmoid_log
+((h_pre_k, h_tilde_k),) = tanh_log
+publish.check_replay("replay_hand_state_prev", h_prev[np.newaxis], keras_h[:, t - 1])
+publish.check_replay(
+    "replay_hand_preactivations",
+    np.concatenate([in_z + rec_z, in_r + rec_r, in_h + r_t * rec_h])[np.newaxis],
+    np.hstack([z_pre_k, r_pre_k, h_pre_k]),
+)
+publish.check_replay(
+    "replay_hand_gates",
+    np.concatenate([z_t, r_t, h_tilde_t])[np.newaxis],
+    np.hstack([z_k, r_k, h_tilde_k]),
+)
+publish.check_replay(
+    "replay_hand_step",
+    np.stack([h_t, h_t]),
+    np.vstack([keras.ops.convert_to_numpy(keras_h_t), keras_h[:, t]]),
+)
+
+# %% [markdown]
 # ## The wrong variant
 #
 # The reset-before equations, fed with this model's weights (both bias rows added, since old
@@ -253,20 +388,22 @@ publish.table(
 # %%
 # --8<-- [start:wrong]
 def gru_wrong_replay(sequence):
-    """The reset-BEFORE equations applied to the reset_after=True weights: a mistake."""
+    """The reset-BEFORE equations with the reset_after=True weights."""
     h = np.zeros(n)
     ys = []
     for x_t in sequence:
         z_t = sigmoid(x_t @ W_xz + b_xz + h @ W_hz + b_hz)
         r_t = sigmoid(x_t @ W_xr + b_xr + h @ W_hr + b_hr)
-        h_tilde_t = np.tanh(x_t @ W_xh + b_xh + b_hh + (r_t * h) @ W_hh)  # r_t in the wrong place
+        # r_t in the wrong place, the two bias rows added
+        h_tilde_t = np.tanh(x_t @ W_xh + b_xh + b_hh + (r_t * h) @ W_hh)
         h = z_t * h + (1 - z_t) * h_tilde_t
         ys.append(sigmoid(h @ W_y + b_y))
     return np.array(ys)
 
 
 wrong = np.array([gru_wrong_replay(sequence) for sequence in test_input])
-wrong_error = np.max(np.abs(wrong - test_predicted))  # NOT a replay: it should not match
+# NOT a replay: it should not match
+wrong_error = np.max(np.abs(wrong - test_predicted))
 # --8<-- [end:wrong]
 wrong_error_new = np.max(np.abs(gru_wrong_replay(new_input[0]) - predicted[0]))
 assert wrong_error > 1e-3 and wrong_error_new > 1e-3
@@ -283,15 +420,23 @@ publish.value("wrong_error_new", float(wrong_error_new))
 model_before = keras.Sequential(
     [
         keras.Input(shape=(None, m)),
-        layers.GRU(n, return_sequences=True, reset_after=False),  # reset before the product
+        # reset before the product
+        layers.GRU(n, return_sequences=True, reset_after=False),
         layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
 model_before.compile(loss="mse", optimizer="adam")
-history_before = model_before.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+history_before = model_before.fit(
+    x_train,
+    y_train,
+    epochs=epochs,
+    batch_size=32,
+    verbose=0,
+)
 
 kernel_2, recurrent_kernel_2, bias_2 = model_before.layers[0].get_weights()
-print(kernel_2.shape, recurrent_kernel_2.shape, bias_2.shape)  # (m, 3n) (n, 3n) (3n,)
+# (m, 3n) (n, 3n) (3n,)
+print(kernel_2.shape, recurrent_kernel_2.shape, bias_2.shape)
 W_y_2, b_y_2 = model_before.layers[1].get_weights()
 # --8<-- [end:model_before]
 publish.value("loss_before", history_before.history["loss"][-1], digits=6)
@@ -306,7 +451,7 @@ publish.matrix(
     "bias_before",
     bias_2.reshape(3, n),
     row_labels=[
-        f'<span class="{css}">$b_{letter}$</span> (`bias[{block(k)}]`)'
+        f'<span class="{css}">$b_{{{symbol}}}$</span> (`bias[{block(k)}]`)'
         for k, (letter, css, name, symbol) in enumerate(GATES)
     ],
     col_labels=[f"unit {j + 1}" for j in range(n)],
@@ -317,26 +462,24 @@ predicted_before = publish.model("gru_reset_before", model_before, new_input)
 
 # --8<-- [start:replay_before]
 def gru_reset_before_replay(sequence):
-    """One sequence through the GRU with reset_after=False and its Dense layer."""
-    W_xz, W_xr, W_xh = kernel_2[:, 0:n], kernel_2[:, n : 2 * n], kernel_2[:, 2 * n : 3 * n]
-    W_hz, W_hr, W_hh = (
-        recurrent_kernel_2[:, 0:n],
-        recurrent_kernel_2[:, n : 2 * n],
-        recurrent_kernel_2[:, 2 * n : 3 * n],
-    )
-    b_z, b_r, b_h = bias_2[0:n], bias_2[n : 2 * n], bias_2[2 * n : 3 * n]  # one bias, shape (3n,)
+    """One sequence through the reset_after=False GRU and its Dense layer."""
+    W_xz, W_xr, W_xh = np.split(kernel_2, 3, axis=1)
+    W_hz, W_hr, W_hh = np.split(recurrent_kernel_2, 3, axis=1)
+    # one bias, shape (3n,): the blocks b_z, b_r and b_h~
+    b_z, b_r, b_h_tilde = np.split(bias_2, 3)
     h = np.zeros(n)
     ys = []
     for x_t in sequence:
         z_t = sigmoid(x_t @ W_xz + h @ W_hz + b_z)
         r_t = sigmoid(x_t @ W_xr + h @ W_hr + b_r)
-        h_tilde_t = np.tanh(x_t @ W_xh + b_h + (r_t * h) @ W_hh)  # reset BEFORE the product
+        # reset BEFORE the product
+        h_tilde_t = np.tanh(x_t @ W_xh + b_h_tilde + (r_t * h) @ W_hh)
         h = z_t * h + (1 - z_t) * h_tilde_t
         ys.append(sigmoid(h @ W_y_2 + b_y_2))
     return np.array(ys)
 
 
-replay_before = np.array([gru_reset_before_replay(sequence) for sequence in new_input])
+replay_before = np.array([gru_reset_before_replay(s) for s in new_input])
 # --8<-- [end:replay_before]
 publish.check_replay("replay_before", replay_before, predicted_before)
 test_before = model_before.predict(test_input, verbose=0)
@@ -369,10 +512,35 @@ publish.text_table(
             str(params_before),
             "before the product: $(r_t \\odot h_{t-1}) W_{hh}$",
             "no recurrent bias",
-            "standalone Keras (2.1.5 to 2.3) and tf.keras of TensorFlow 1.x; most papers and posts",
+            "standalone Keras 2 (the only form before 2.1.5, then the default) and tf.keras of "
+            "TensorFlow 1.x; most papers and posts",
         ],
     },
 )
+
+# %% [markdown]
+# ## What the Keras docstring says
+#
+# The history of the two forms on the page quotes the GRU docstring of the Keras that builds
+# the site, found here; and the default is read from a new layer.
+
+# %%
+docstring = " ".join(layers.GRU.__doc__.split())
+versions = re.search(
+    r"There are two variants of the GRU implementation\. (The default one is based on "
+    r"\[v3\]\((\S+)\) and has reset gate applied to hidden state before matrix "
+    r"multiplication\. The other one is based on \[original\]\((\S+)\) and has the order "
+    r"reversed\.)",
+    docstring,
+)
+if versions:
+    publish.probe("probe_gru_docstring", "says so")
+    publish.text("gru_docstring_quote", "> " + versions.group(1))
+else:
+    publish.probe("probe_gru_docstring", "no longer says so")
+    publish.text("gru_docstring_quote", "> (not in the docstring of this Keras version)")
+default_reset_after = layers.GRU(n).reset_after
+publish.probe("probe_gru_default", f"reset_after={default_reset_after}")
 
 # %% [markdown]
 # ## PyTorch layout
@@ -384,15 +552,15 @@ publish.text_table(
 
 # %%
 # --8<-- [start:torch]
-def to_torch_order(a):  # Keras blocks z | r | h  ->  torch blocks r | z | n
+def to_torch_order(a):
+    # Keras blocks z | r | h  ->  torch blocks r | z | n
     z, r, h = np.split(a, 3, axis=-1)
     return np.concatenate([r, z, h], axis=-1)
 
 
-weight_ih, weight_hh = (
-    to_torch_order(kernel).T,
-    to_torch_order(recurrent_kernel).T,
-)  # (3n, m), (3n, n)
+# shapes (3n, m) and (3n, n)
+weight_ih = to_torch_order(kernel).T
+weight_hh = to_torch_order(recurrent_kernel).T
 bias_ih, bias_hh = to_torch_order(bias[0]), to_torch_order(bias[1])
 
 

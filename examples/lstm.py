@@ -6,6 +6,8 @@
 # into the chapter, so every number on the page comes from this run.
 
 # %%
+import inspect
+
 import keras
 import numpy as np
 from keras import layers
@@ -22,26 +24,34 @@ def sigmoid(z):
 # %% [markdown]
 # ## Data and model
 #
-# N sequences of T dates with m = 2 features each. The target at date t is a sigmoid of the
-# running sum of (first feature − second feature) up to t: the model needs a memory.
+# N sequences of T time steps with m = 2 features each. The target at time step t is a
+# sigmoid of the running sum of (first feature − second feature) up to t: the model needs a
+# memory.
 
 # %%
 # --8<-- [start:data]
-N, T, m, n, m_out = 256, 5, 2, 3, 1  # sequences, dates, input features, LSTM units, outputs
+# sequences, time steps, input features, LSTM units, output features
+N, T, m, n, m_out = 256, 5, 2, 3, 1
 x_train = np.random.uniform(0, 1, size=(N, T, m)).astype("float32")
-running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)  # sum over s <= t
-y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")  # shape (N, T, 1)
+# the running sum over s <= t of x_{s,1} - x_{s,2}
+running_sum = np.cumsum(x_train[:, :, 0] - x_train[:, :, 1], axis=1)
+# the target at every time step, shape (N, T, 1)
+y_train = sigmoid(2 * running_sum)[:, :, np.newaxis].astype("float32")
 # --8<-- [end:data]
 
 # --8<-- [start:model]
 model = keras.Sequential(
     [
-        keras.Input(shape=(None, m)),  # any number of dates, m features per date
-        layers.LSTM(n, return_sequences=True),  # h_t at every date, shape (N, T, n)
-        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),  # y_t from h_t
+        # any number of time steps, m features per time step
+        keras.Input(shape=(None, m)),
+        # h_t at every time step, shape (N, T, n)
+        layers.LSTM(n, return_sequences=True),
+        # y_t from h_t, at every time step
+        layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
-initial_weights = [w.copy() for w in model.get_weights()]  # before training, for later
+# the weights before training, for later
+initial_weights = [w.copy() for w in model.get_weights()]
 model.compile(loss="mse", optimizer="adam")
 epochs = 100
 history = model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
@@ -52,6 +62,7 @@ publish.value("T", T)
 publish.value("m", m)
 publish.value("n", n)
 publish.value("m_out", m_out)
+publish.value("m_out_noun", "feature" if m_out == 1 else "features")
 publish.value("four_n", 4 * n)
 publish.value("epochs", epochs)
 publish.shape("x_train_shape", x_train)
@@ -72,23 +83,15 @@ publish.text("summary", "\n".join(summary_lines), code="text")
 # %%
 # --8<-- [start:weights]
 kernel, recurrent_kernel, bias = model.layers[0].get_weights()
-W_y, b_y = model.layers[1].get_weights()  # the Dense layer inside TimeDistributed
-print(kernel.shape, recurrent_kernel.shape, bias.shape)  # (m, 4n) (n, 4n) (4n,)
+# the Dense layer inside TimeDistributed
+W_y, b_y = model.layers[1].get_weights()
+# (m, 4n) (n, 4n) (4n,)
+print(kernel.shape, recurrent_kernel.shape, bias.shape)
 
-# Keras order of the column blocks: i, f, c, o
-W_xi, W_xf, W_xc, W_xo = (
-    kernel[:, 0:n],
-    kernel[:, n : 2 * n],
-    kernel[:, 2 * n : 3 * n],
-    kernel[:, 3 * n : 4 * n],
-)
-W_hi, W_hf, W_hc, W_ho = (
-    recurrent_kernel[:, 0:n],
-    recurrent_kernel[:, n : 2 * n],
-    recurrent_kernel[:, 2 * n : 3 * n],
-    recurrent_kernel[:, 3 * n : 4 * n],
-)
-b_i, b_f, b_c, b_o = bias[0:n], bias[n : 2 * n], bias[2 * n : 3 * n], bias[3 * n : 4 * n]
+# four blocks of n columns each, in Keras's order: i, f, c, o
+W_xi, W_xf, W_xc, W_xo = np.split(kernel, 4, axis=1)
+W_hi, W_hf, W_hc, W_ho = np.split(recurrent_kernel, 4, axis=1)
+b_i, b_f, b_c, b_o = np.split(bias, 4)
 # --8<-- [end:weights]
 
 publish.shape("kernel_shape", kernel)
@@ -117,6 +120,10 @@ def block(k):
     return f"{k * n}:{(k + 1) * n}"
 
 
+# Row labels: the vector component each row multiplies (site-wide convention).
+x_labels = [f"$x_{{t,{k + 1}}}$" for k in range(m)]
+h_prev_labels = [f"$h_{{t-1,{k + 1}}}$" for k in range(n)]
+
 publish.text_table(
     "blocks",
     {
@@ -142,11 +149,7 @@ for letter, css, name, symbol in GATES:
     publish.matrix(
         f"gate_{letter}",
         np.vstack([W_x, W_h, b]),
-        row_labels=(
-            [f"$W_{{x{letter}}}$ row {r + 1}" for r in range(m)]
-            + [f"$W_{{h{letter}}}$ row {r + 1}" for r in range(n)]
-            + [f"$b_{letter}$"]
-        ),
+        row_labels=x_labels + h_prev_labels + [f"$b_{letter}$"],
         col_labels=[f'<span class="{css}">${symbol}_{{t,{j + 1}}}$</span>' for j in range(n)],
         corner=f'<span class="{css}">{name}</span>',
     )
@@ -154,9 +157,20 @@ for letter, css, name, symbol in GATES:
 publish.matrix(
     "dense_weights",
     np.vstack([W_y, b_y]),
-    row_labels=[f"$W_y$ row {r + 1}" for r in range(n)] + ["$b_y$"],
+    row_labels=[f"$h_{{t,{k + 1}}}$" for k in range(n)] + ["$b_y$"],
     col_labels=[f'<span class="c-y">$y_{{t,{j + 1}}}$</span>' for j in range(m_out)],
 )
+
+# Keras's LSTM has no peepholes (gates that also read c_{t-1}): no such argument, and the cell
+# holds exactly kernel, recurrent_kernel and bias.
+peephole_arguments = [a for a in inspect.signature(layers.LSTM).parameters if "peephole" in a]
+cell_weights = [w.name for w in model.layers[0].cell.weights]
+peepholes = bool(peephole_arguments) or cell_weights != ["kernel", "recurrent_kernel", "bias"]
+publish.probe(
+    "probe_lstm_peepholes",
+    "peephole weights found" if peepholes else "no peephole argument, no peephole weights",
+)
+publish.value("lstm_cell_weights", ", ".join(f"`{w}`" for w in cell_weights))
 
 # %% [markdown]
 # ## unit_forget_bias: where the bias starts
@@ -165,8 +179,10 @@ publish.matrix(
 
 # %%
 # --8<-- [start:initial_bias]
-initial_bias = initial_weights[2]  # the LSTM bias before model.fit
-print(initial_bias.reshape(4, n))  # one row per block: i, f, c, o
+# the LSTM bias before model.fit
+initial_bias = initial_weights[2]
+# one row per block: i, f, c, o
+print(initial_bias.reshape(4, n))
 # --8<-- [end:initial_bias]
 assert np.all(initial_bias[n : 2 * n] == 1) and np.all(
     np.delete(initial_bias, np.s_[n : 2 * n]) == 0
@@ -200,14 +216,16 @@ publish.value("params_total", model.count_params())
 # %% [markdown]
 # ## The computation, step by step
 #
-# One new sequence of T = 5 dates, replayed in numpy with the split weights.
+# One new sequence of T = 5 time steps, replayed in numpy with the split weights.
 
 # %%
 # --8<-- [start:predict]
 new_input = np.array(
-    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]], dtype="float32"
+    [[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]]],
+    dtype="float32",
 )
-predicted = model.predict(new_input)  # shape (1, 5, 1)
+# shape (1, 5, 1)
+predicted = model.predict(new_input)
 # --8<-- [end:predict]
 predicted = publish.model("lstm", model, new_input)
 publish.model("lstm_untrained", untrained, new_input)
@@ -217,24 +235,29 @@ publish.shape("predicted_shape", predicted)
 
 # --8<-- [start:replay]
 def lstm_replay(sequence, gate=sigmoid):
-    """One sequence, shape (T, m), through the LSTM and the Dense layer; every step's values."""
-    h = np.zeros(n)  # h_{-1} = 0
-    c = np.zeros(n)  # c_{-1} = 0
+    """One sequence, shape (T, m), through the LSTM and the Dense layer."""
+    # h_{-1} = 0 and c_{-1} = 0
+    h, c = np.zeros(n), np.zeros(n)
     steps = []
     for x_t in sequence:
-        i_t = gate(x_t @ W_xi + h @ W_hi + b_i)  # input gate
-        f_t = gate(x_t @ W_xf + h @ W_hf + b_f)  # forget gate
-        c_tilde_t = np.tanh(x_t @ W_xc + h @ W_hc + b_c)  # candidate
-        o_t = gate(x_t @ W_xo + h @ W_ho + b_o)  # output gate
-        c = f_t * c + i_t * c_tilde_t  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t
-        h = o_t * np.tanh(c)  # h_t = o_t ⊙ tanh(c_t)
-        y_t = sigmoid(h @ W_y + b_y)  # y_t = σ(h_t W_y + b_y), the Dense layer
-        steps.append({"i": i_t, "f": f_t, "c_tilde": c_tilde_t, "o": o_t, "c": c, "h": h, "y": y_t})
+        # input gate, forget gate, candidate, output gate: equations (1)-(4)
+        i_t = gate(x_t @ W_xi + h @ W_hi + b_i)
+        f_t = gate(x_t @ W_xf + h @ W_hf + b_f)
+        c_tilde_t = np.tanh(x_t @ W_xc + h @ W_hc + b_c)
+        o_t = gate(x_t @ W_xo + h @ W_ho + b_o)
+        # c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t and h_t = o_t ⊙ tanh(c_t)
+        c = f_t * c + i_t * c_tilde_t
+        h = o_t * np.tanh(c)
+        # the Dense layer: y_t = σ(h_t W_y + b_y)
+        y_t = sigmoid(h @ W_y + b_y)
+        step = {"i": i_t, "f": f_t, "c_tilde": c_tilde_t, "o": o_t}
+        steps.append(step | {"c": c, "h": h, "y": y_t})
     return steps
 
 
 steps = lstm_replay(new_input[0])
-replay = np.array([[step["y"] for step in steps]])  # shape (1, 5, 1), as model.predict
+# shape (1, 5, 1), as model.predict
+replay = np.array([[step["y"] for step in steps]])
 # --8<-- [end:replay]
 publish.check_replay("replay", replay, predicted)
 
@@ -269,7 +292,64 @@ publish.table(
         '<span class="c-h">$h_t$</span>': [publish.vector(s["h"]) for s in steps],
         '<span class="c-y">$y_t$</span> (numpy)': [s["y"][0] for s in steps],
         '<span class="c-y">$y_t$</span> (`model.predict`)': list(predicted[0, :, 0]),
-        "target rule": list(sigmoid(2 * np.cumsum(new_input[0, :, 0] - new_input[0, :, 1]))),
+    },
+)
+
+# %% [markdown]
+# ## One time step by hand
+#
+# At time step t = 2, all 4n pre-activations come from one product, and the layer cuts them
+# into the four blocks i, f, c, o.
+
+# %%
+# --8<-- [start:one_step]
+t = 2
+x_t = new_input[0, t]
+# the states after time step t - 1, from the replay
+h_prev, c_prev = steps[t - 1]["h"], steps[t - 1]["c"]
+# the 4n pre-activations of all gates, in one product
+z = x_t @ kernel + h_prev @ recurrent_kernel + bias
+# cut into the blocks i, f, c, o
+z_i, z_f, z_c, z_o = np.split(z, 4)
+i_t, f_t, o_t = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+c_tilde_t = np.tanh(z_c)
+c_t = f_t * c_prev + i_t * c_tilde_t
+h_t = o_t * np.tanh(c_t)
+# --8<-- [end:one_step]
+publish.value("t_hand", t)
+publish.value("t_hand_prev", t - 1)
+publish.value("x_t_hand", publish.vector(x_t, 1))
+block_units = [
+    f'{k}: <span class="{GATES[k // n][1]}">{GATES[k // n][0]}</span>, unit {k % n + 1}'
+    for k in range(4 * n)
+]
+gate_values = np.concatenate([i_t, f_t, c_tilde_t, o_t])
+publish.table(
+    "one_step_preactivations",
+    {
+        "column: block, unit": block_units,
+        "$x_t$ `@ kernel`": list(x_t @ kernel),
+        "$h_{t-1}$ `@ recurrent_kernel`": list(h_prev @ recurrent_kernel),
+        "`bias`": list(bias),
+        "sum": list(z),
+        "gate: $\\sigma$ of the sum (tanh for c)": list(gate_values),
+    },
+)
+publish.table(
+    "one_step_states",
+    {
+        "unit": [str(j + 1) for j in range(n)],
+        '<span class="c-cell">$c_{t-1}$</span>': list(c_prev),
+        '<span class="c-f">$f_t$</span> $\\odot$ <span class="c-cell">$c_{t-1}$</span>': list(
+            f_t * c_prev
+        ),
+        '<span class="c-i">$i_t$</span> $\\odot$ <span class="c-cand">$\\tilde c_t$</span>': list(
+            i_t * c_tilde_t
+        ),
+        '<span class="c-cell">$c_t$</span>': list(c_t),
+        '<span class="c-o">$o_t$</span>': list(o_t),
+        "$\\tanh(\\class{c-cell}{c_t})$": list(np.tanh(c_t)),
+        '<span class="c-h">$h_t$</span>': list(h_t),
     },
 )
 
@@ -283,11 +363,13 @@ publish.table(
 # --8<-- [start:return_state]
 inputs = keras.Input(shape=(None, m))
 lstm_with_states = layers.LSTM(n, return_sequences=True, return_state=True)
-output, h, c = lstm_with_states(inputs)  # three outputs
-state_model = keras.Model(inputs, [output, h, c])
-lstm_with_states.set_weights(model.layers[0].get_weights())  # the trained LSTM
+# three outputs: every h_t, the last h, the last c
+state_model = keras.Model(inputs, lstm_with_states(inputs))
+# the weights of the trained LSTM
+lstm_with_states.set_weights(model.layers[0].get_weights())
 output, h_last, c_last = state_model.predict(new_input)
-print(output.shape, h_last.shape, c_last.shape)  # (1, 5, 3) (1, 3) (1, 3)
+# (1, 5, 3) (1, 3) (1, 3)
+print(output.shape, h_last.shape, c_last.shape)
 # --8<-- [end:return_state]
 output, h_last, c_last = publish.model("lstm_return_state", state_model, new_input)
 publish.shape("state_output_shape", output)
@@ -305,9 +387,151 @@ publish.value("T_last", T - 1)
 publish.matrix(
     "states_returned",
     np.vstack([output[0, -1], h_last[0], c_last[0]]),
-    row_labels=["`output[0, -1]`", "`h` (second output)", "`c` (third output)"],
+    row_labels=["`output[0, -1]`", "`h_last` (second output)", "`c_last` (third output)"],
     col_labels=[f"unit {j + 1}" for j in range(n)],
 )
+
+# %% [markdown]
+# ## The time step by hand against Keras's own values
+#
+# Keras's own intermediate values at time step t: a copy of the trained layer's cell, called
+# on x_t from the states that the model itself returns after the first t time steps, with its
+# two activation functions wrapped so that they record what they receive and return. The LSTM
+# cell applies them in the order i, f (sigmoid), c (tanh), o (sigmoid), then tanh(c_t)
+# (keras/src/layers/rnn/lstm.py); a change of that order makes the checks below fail.
+
+
+# %%
+def recording(function, log):
+    def wrapped(v):
+        result = function(v)
+        log.append((keras.ops.convert_to_numpy(v), keras.ops.convert_to_numpy(result)))
+        return result
+
+    return wrapped
+
+
+keras_cell = layers.LSTMCell.from_config(model.layers[0].cell.get_config())
+keras_cell.build((None, m))
+keras_cell.set_weights(model.layers[0].cell.get_weights())
+sigmoid_log, tanh_log = [], []
+keras_cell.recurrent_activation = recording(keras_cell.recurrent_activation, sigmoid_log)
+keras_cell.activation = recording(keras_cell.activation, tanh_log)
+_, keras_h_prev, keras_c_prev = state_model.predict(new_input[:, :t], verbose=0)
+keras_h_t, (_, keras_c_t) = keras_cell(new_input[:, t], [keras_h_prev, keras_c_prev])
+(z_i_k, i_k), (z_f_k, f_k), (z_o_k, o_k) = sigmoid_log
+(z_c_k, c_tilde_k), _ = tanh_log
+publish.check_replay(
+    "replay_hand_states_prev", np.stack([h_prev, c_prev]), np.vstack([keras_h_prev, keras_c_prev])
+)
+publish.check_replay("replay_hand_z", z[np.newaxis], np.hstack([z_i_k, z_f_k, z_c_k, z_o_k]))
+publish.check_replay(
+    "replay_hand_gates", gate_values[np.newaxis], np.hstack([i_k, f_k, c_tilde_k, o_k])
+)
+publish.check_replay(
+    "replay_hand_step",
+    np.stack([c_t, h_t]),
+    np.vstack([keras.ops.convert_to_numpy(keras_c_t), keras.ops.convert_to_numpy(keras_h_t)]),
+)
+
+# %% [markdown]
+# ## From the textbook form to Keras's arrays
+#
+# Colah's post, like many texts, writes f_t = σ(W_f · [h_{t-1}, x_t] + b_f): one matrix per
+# gate, acting on the column vector [h_{t-1}, x_t]. Stacking Keras's recurrent kernel over its
+# kernel (h first, as in [h_{t-1}, x_t]) and transposing each block gives these matrices.
+
+# %%
+# --8<-- [start:textbook]
+# rows for h_{t-1} first, then x_t: the order of [h_{t-1}, x_t]
+stacked = np.vstack([recurrent_kernel, kernel])
+# colah's W_i, W_f, W_C, W_o: each block transposed, shape (n, n + m)
+W_i, W_f, W_C, W_o = (block.T for block in np.split(stacked, 4, axis=1))
+
+
+def textbook_lstm(sequence):
+    """The LSTM as colah writes it, with column vectors."""
+    h, C = np.zeros(n), np.zeros(n)
+    hs = []
+    for x_t in sequence:
+        h_x = np.concatenate([h, x_t])
+        f_t = sigmoid(W_f @ h_x + b_f)
+        i_t = sigmoid(W_i @ h_x + b_i)
+        C_tilde = np.tanh(W_C @ h_x + b_c)
+        o_t = sigmoid(W_o @ h_x + b_o)
+        C = f_t * C + i_t * C_tilde
+        h = o_t * np.tanh(C)
+        hs.append(h)
+    return np.array(hs)
+
+
+# --8<-- [end:textbook]
+publish.shape("W_f_textbook_shape", W_f)
+publish.matrix(
+    "W_f_textbook",
+    np.hstack([W_f, b_f[:, np.newaxis]]),
+    row_labels=[f'<span class="c-f">$f_{{t,{j + 1}}}$</span>' for j in range(n)],
+    col_labels=h_prev_labels + x_labels + ["$b_f$"],
+    corner="$W_f$ and $b_f$",
+)
+publish.check_replay("replay_textbook_W_f", W_f, np.vstack([W_hf, W_xf]).T, tolerance=0)
+publish.check_replay("replay_textbook", textbook_lstm(new_input[0])[np.newaxis], output)
+
+# %% [markdown]
+# ## The model against the target rule
+#
+# On the new sequence the model and the target rule differ most at the last time steps. That
+# sequence sits at the edge of the training data: each feature is 0 or 1, the bounds of the
+# uniform draws, and its running sum goes higher than in any training sequence at the same
+# time step. The first training sequence is typical of the data.
+
+# %%
+# --8<-- [start:typical]
+# the first training sequence: drawn like all the training data
+typical = x_train[:1]
+typical_predicted = model.predict(typical)
+# --8<-- [end:typical]
+typical_predicted = publish.model("lstm_typical", model, typical)
+
+
+def rule(sequence):
+    return sigmoid(2 * np.cumsum(sequence[:, 0] - sequence[:, 1]))
+
+
+train_sum_low, train_sum_high = running_sum.min(axis=0), running_sum.max(axis=0)
+new_sum = np.cumsum(new_input[0, :, 0] - new_input[0, :, 1])
+difference_new = predicted[0, :, 0] - rule(new_input[0])
+difference_typical = typical_predicted[0, :, 0] - rule(typical[0])
+rms_train = float(np.sqrt(np.mean((model.predict(x_train, verbose=0) - y_train) ** 2)))
+beyond = [str(t) for t in range(T) if not train_sum_low[t] <= new_sum[t] <= train_sum_high[t]]
+# what the text says: the new sequence leaves the training range, and the model is farther
+# from the rule there than on the typical sequence
+assert beyond and np.max(np.abs(difference_typical)) < np.max(np.abs(difference_new))
+# the plural follows the number
+steps_word = "time step" if len(beyond) == 1 else "time steps"
+publish.value("beyond_steps", f"{steps_word} {', '.join(beyond)}")
+publish.value("difference_new", float(np.max(np.abs(difference_new))))
+publish.value("difference_typical", float(np.max(np.abs(difference_typical))))
+publish.value("rms_train", rms_train)
+range_column = [
+    f"{publish.fmt(lo, 2)} to {publish.fmt(hi, 2)}" for lo, hi in zip(train_sum_low, train_sum_high)
+]
+for name, sequence, prediction, difference, digits in [
+    ("target_new", new_input[0], predicted, difference_new, 1),
+    ("target_typical", typical[0], typical_predicted, difference_typical, 3),
+]:
+    publish.table(
+        name,
+        {
+            "$t$": times,
+            '<span class="c-x">$x_t$</span>': [publish.vector(x, digits) for x in sequence],
+            "running sum": list(np.cumsum(sequence[:, 0] - sequence[:, 1])),
+            "running sums in training": range_column,
+            "target rule": list(rule(sequence)),
+            '<span class="c-y">$y_t$</span> (`model.predict`)': list(prediction[0, :, 0]),
+            "difference": list(difference),
+        },
+    )
 
 # %% [markdown]
 # ## What changed since Keras 2: the gate activation
@@ -319,11 +543,13 @@ publish.matrix(
 # %%
 # --8<-- [start:hard_sigmoid]
 def hard_sigmoid_keras2(z):
-    return np.clip(0.2 * z + 0.5, 0, 1)  # Keras 2: slope 0.2, flat beyond ±2.5
+    # Keras 2: slope 0.2, flat beyond ±2.5
+    return np.clip(0.2 * z + 0.5, 0, 1)
 
 
 def hard_sigmoid_keras3(z):
-    return np.clip(z / 6 + 0.5, 0, 1)  # Keras 3: relu6(z + 3) / 6, flat beyond ±3
+    # Keras 3: relu6(z + 3) / 6, flat beyond ±3
+    return np.clip(z / 6 + 0.5, 0, 1)
 
 
 z = np.array([-4, -3, -2.5, -1, 0, 1, 2.5, 3, 4], dtype="float32")
@@ -352,7 +578,11 @@ y_keras2_hard = np.array([[s["y"] for s in steps_keras2_hard]])
 hard_model = keras.Sequential(
     [
         keras.Input(shape=(None, m)),
-        layers.LSTM(n, return_sequences=True, recurrent_activation="hard_sigmoid"),
+        layers.LSTM(
+            n,
+            return_sequences=True,
+            recurrent_activation="hard_sigmoid",
+        ),
         layers.TimeDistributed(layers.Dense(m_out, activation="sigmoid")),
     ]
 )
@@ -383,11 +613,14 @@ publish.table(
 
 # %%
 # --8<-- [start:gru_bias]
-gru_keras3 = layers.GRU(n)  # Keras 3 and tf.keras 2.x default: reset_after=True
-gru_keras2 = layers.GRU(n, reset_after=False)  # the Keras 2.1.5 - 2.3 default
+# the default of Keras 3 and of tf.keras in TensorFlow 2: reset_after=True
+gru_keras3 = layers.GRU(n)
+# the default of standalone Keras 2 (the only form before Keras 2.1.5)
+gru_keras2 = layers.GRU(n, reset_after=False)
 gru_keras3.build((None, None, m))
 gru_keras2.build((None, None, m))
-print(gru_keras3.get_weights()[2].shape, gru_keras2.get_weights()[2].shape)  # (2, 3n) (3n,)
+# (2, 3n) (3n,)
+print(gru_keras3.get_weights()[2].shape, gru_keras2.get_weights()[2].shape)
 # --8<-- [end:gru_bias]
 publish.shape("gru_bias_keras3", gru_keras3.get_weights()[2])
 publish.shape("gru_bias_keras2", gru_keras2.get_weights()[2])
@@ -402,15 +635,18 @@ publish.value("gru_params_keras2", gru_keras2.count_params())
 
 # %%
 # --8<-- [start:torch]
-weight_ih, weight_hh = kernel.T, recurrent_kernel.T  # torch shapes (4n, m) and (4n, n)
-bias_ih, bias_hh = bias, np.zeros(4 * n)  # Keras has one bias: put it in either, zero the other
+# torch shapes (4n, m) and (4n, n)
+weight_ih, weight_hh = kernel.T, recurrent_kernel.T
+# Keras has one bias: put it in either, zero the other
+bias_ih, bias_hh = bias, np.zeros(4 * n)
 
 
 def torch_style_lstm(sequence):
     h, c, hs = np.zeros(n), np.zeros(n), []
     for x_t in sequence:
         gates = x_t @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh
-        i, f, g, o = np.split(gates, 4)  # torch order: i, f, g, o, the same as Keras
+        # torch order: i, f, g, o, the same as Keras
+        i, f, g, o = np.split(gates, 4)
         c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
         h = sigmoid(o) * np.tanh(c)
         hs.append(h)

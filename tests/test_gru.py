@@ -9,7 +9,9 @@ built HTML. Nothing reuses the example's code.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from conftest import page_html
@@ -21,19 +23,19 @@ from pages import (
     number,
     quoted_size,
     sigmoid,
-    table_with_first_cell,
     table_with_header_cell,
     text_of,
     vector,
 )
-from test_lstm import layer_weights, shape_after
+from test_lstm import layer_weights, shape_after, snippet_problems
 
 SLUG = "gru"
 GATES = "zrh"  # Keras's column blocks, in order (keras/src/layers/rnn/gru.py)
+NAMES = ["update gate", "reset gate", "candidate"]
 
 
 def gru_steps(x: np.ndarray, w: dict[str, np.ndarray], reset_after: bool) -> list[dict]:
-    """Every gate and state of a GRU at every date, for x of shape (T, m)."""
+    """Every gate and state of a GRU at every time step, for x of shape (T, m)."""
     n = w["recurrent_kernel"].shape[0]
     z_, r_, h_ = (slice(k * n, (k + 1) * n) for k in range(3))
     K, R = w["kernel"], w["recurrent_kernel"]
@@ -51,8 +53,9 @@ def gru_steps(x: np.ndarray, w: dict[str, np.ndarray], reset_after: bool) -> lis
         else:
             recurrent = None
             cand = np.tanh(x_t @ K[:, h_] + b_in[h_] + (r * h) @ R[:, h_])
+        sides = {"input": x_t @ K + b_in, "recurrent_side": h @ R + b_rec}
         h = z * h + (1 - z) * cand
-        out.append({"z": z, "r": r, "recurrent": recurrent, "h_tilde": cand, "h": h})
+        out.append({"z": z, "r": r, "recurrent": recurrent, "h_tilde": cand, "h": h} | sides)
     return out
 
 
@@ -94,11 +97,12 @@ def test_gate_tables_show_the_keras_column_blocks_and_bias_rows(page, default):
                 w["bias"][1, cols],
             ]
         )
-        header, rows = table_with_first_cell(page, f"\\(W_{{x{g}}}\\) row 1")
-        labels = [r[0] for r in rows]
-        assert labels == (
-            [f"\\(W_{{x{g}}}\\) row {r + 1}" for r in range(m)]
-            + [f"\\(W_{{h{g}}}\\) row {r + 1}" for r in range(n)]
+        header, rows = table_with_header_cell(page, NAMES[k])
+        assert header[0] == NAMES[k]
+        # rows labelled by the vector component they multiply (site-wide convention)
+        assert [r[0] for r in rows] == (
+            [f"\\(x_{{t,{r + 1}}}\\)" for r in range(m)]
+            + [f"\\(h_{{t-1,{r + 1}}}\\)" for r in range(n)]
             + [f"\\(b_{{x{g}}}\\) ( bias[0] )", f"\\(b_{{h{g}}}\\) ( bias[1] )"]
         )
         assert len(header) == n + 1 and all(f"_{{t,{j + 1}}}" in header[j + 1] for j in range(n))
@@ -169,7 +173,7 @@ def test_step_tables_match_a_recomputation(page, default):
     w, dense = layer_weights(default, "GRU"), layer_weights(default, "TimeDistributed")
     x = np.asarray(default["input"], dtype=np.float64)[0]
     steps = gru_steps(x, w, reset_after=True)
-    header, rows = table_with_header_cell(page, "\\(z_t\\)")
+    header, rows = table_with_header_cell(page, "\\(h_{t-1} W_{hh} + b_{hh}\\)")
     assert len(rows) == len(x)
     recurrent = np.array([s["recurrent"] for s in steps])
     r = np.array([s["r"] for s in steps])
@@ -182,7 +186,7 @@ def test_step_tables_match_a_recomputation(page, default):
     for name, values in expected.items():
         shown = np.array([vector(v) for v in column(header, rows, name)])
         assert np.max(np.abs(shown - values)) <= SHOWN_3, name
-    header, rows = table_with_header_cell(page, "\\(\\tilde h_t\\)")
+    header, rows = table_with_header_cell(page, "\\(y_t\\) (numpy)")
     for key, name in [("h_tilde", "\\(\\tilde h_t\\)"), ("h", "\\(h_t\\)")]:
         shown = np.array([vector(v) for v in column(header, rows, name)])
         assert np.max(np.abs(shown - [s[key] for s in steps])) <= SHOWN_3, name
@@ -210,8 +214,10 @@ def test_reset_before_bias_table(page, before):
     bias = layer_weights(before, "GRU")["bias"]
     n = bias.size // 3
     header, rows = table_with_header_cell(page, "unit 1")
+    # the candidate's block is b_{\\tilde h}: b_h is SimpleRNN's bias only
+    symbols = ["z", "r", "\\tilde h"]
     assert [r[0] for r in rows] == [
-        f"\\(b_{g}\\) ( bias[{k * n}:{(k + 1) * n}] )" for k, g in enumerate(GATES)
+        f"\\(b_{{{g}}}\\) ( bias[{k * n}:{(k + 1) * n}] )" for k, g in enumerate(symbols)
     ]
     shown = np.array([[number(v) for v in r[1:]] for r in rows])
     assert np.max(np.abs(shown - bias.reshape(3, n))) <= SHOWN_4
@@ -242,3 +248,132 @@ def test_bias_rows_equal_on_z_and_r_only(default):
     n = bias.shape[1] // 3
     assert np.max(np.abs(bias[0, : 2 * n] - bias[1, : 2 * n])) < 1e-6
     assert np.max(np.abs(bias[0, 2 * n :] - bias[1, 2 * n :])) > 1e-3
+
+
+# --- one time step by hand ---------------------------------------------------------------
+
+
+def hand_step(text: str) -> int:
+    found = re.findall(r"Take time step \\\(t = (\d+)\\\)", text)
+    assert len(found) == 1, found
+    return int(found[0])
+
+
+def numbers(header, rows, name) -> np.ndarray:
+    return np.array([number(v) for v in column(header, rows, name)])
+
+
+def test_one_time_step_shows_both_sides_cut_into_z_r_h(page, text, default):
+    w = layer_weights(default, "GRU")
+    n = w["recurrent_kernel"].shape[0]
+    x = np.asarray(default["input"], dtype=np.float64)[0]
+    t = hand_step(text)
+    assert 0 < t < len(x), "the step by hand needs a previous state that is not zero"
+    h_prev = gru_steps(x, w, reset_after=True)[t - 1]["h"]
+    labels = [f"{k}: {GATES[k // n]} , unit {k % n + 1}" for k in range(3 * n)]
+    for side, expected in [
+        (
+            "input side",
+            {
+                "\\(x_t\\) @ kernel": x[t] @ w["kernel"],
+                "bias[0]": w["bias"][0],
+                "input side": x[t] @ w["kernel"] + w["bias"][0],
+            },
+        ),
+        (
+            "recurrent side",
+            {
+                "\\(h_{t-1}\\) @ recurrent_kernel": h_prev @ w["recurrent_kernel"],
+                "bias[1]": w["bias"][1],
+                "recurrent side": h_prev @ w["recurrent_kernel"] + w["bias"][1],
+            },
+        ),
+    ]:
+        header, rows = table_with_header_cell(page, side)
+        # column k of the 3n: block k // n (z, r, h), unit k % n
+        assert column(header, rows, "column: block, unit") == labels, side
+        for name, values in expected.items():
+            assert np.max(np.abs(numbers(header, rows, name) - values)) <= SHOWN_4, name
+
+
+def test_one_time_step_gates_and_where_r_multiplies(page, text, default):
+    w = layer_weights(default, "GRU")
+    n = w["recurrent_kernel"].shape[0]
+    x = np.asarray(default["input"], dtype=np.float64)[0]
+    t = hand_step(text)
+    steps = gru_steps(x, w, reset_after=True)
+    s, h_prev = steps[t], steps[t - 1]["h"]
+    z_, r_, h_ = (slice(k * n, (k + 1) * n) for k in range(3))
+    inp, rec = s["input"], s["recurrent_side"]
+    header, rows = table_with_header_cell(page, "z block: input + recurrent side")
+    for name, values in [
+        ("z block: input + recurrent side", inp[z_] + rec[z_]),
+        ("\\(z_t\\)", s["z"]),
+        ("r block: input + recurrent side", inp[r_] + rec[r_]),
+        ("\\(r_t\\)", s["r"]),
+    ]:
+        assert np.max(np.abs(numbers(header, rows, name) - values)) <= SHOWN_4, name
+    header, rows = table_with_header_cell(page, "h block: recurrent side")
+    for name, values in [
+        ("h block: input side", inp[h_]),
+        ("h block: recurrent side", rec[h_]),
+        # reset after: r_t multiplies the recurrent side of the candidate block, bias included
+        ("\\(r_t\\) \\(\\odot\\) recurrent side", s["r"] * rec[h_]),
+        ("sum", inp[h_] + s["r"] * rec[h_]),
+        ("\\(\\tilde h_t\\)", s["h_tilde"]),
+        ("\\(h_{t-1}\\)", h_prev),
+        ("\\(h_t\\)", s["h"]),
+    ]:
+        assert np.max(np.abs(numbers(header, rows, name) - values)) <= SHOWN_4, name
+
+
+# --- history, wording, code width ------------------------------------------------------
+
+
+def test_history_quotes_the_keras_docstring_and_the_default(page, text):
+    docstring = " ".join(keras.layers.GRU.__doc__.split())
+    assert keras.layers.GRU(2).reset_after is True
+    assert "has *reset_after=True*" in page or "has reset_after=True" in text
+    quote = re.search(r"<blockquote>(.*?)</blockquote>", page, re.S)
+    assert quote, "the docstring is quoted"
+    quoted = text_of(quote.group(1))
+    assert quoted.startswith("The default one is based on v3")
+    # the quote is the docstring's sentence, links as text
+    plain = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", docstring)
+    assert quoted in plain
+    assert 'href="https://arxiv.org/abs/1406.1078v1"' in page
+    assert 'href="https://arxiv.org/abs/1406.1078v3"' in page
+    assert "Before Keras 2.1.5, the reset-before form was the only GRU in Keras." in text
+    assert "first version of Cho" not in text
+
+
+def test_no_date_for_a_time_step(page, site):
+    """The site's word is "time step" (page, notebook and example)."""
+    notebook = (site / "notebooks" / SLUG / "index.html").read_text(encoding="utf-8")
+    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
+    for where, content in [
+        ("page", text_of(page)),
+        ("notebook", text_of(notebook)),
+        ("example", example.read_text(encoding="utf-8")),
+    ]:
+        found = [w for w in re.findall(r"\b\w+\b", content) if w.lower() in ("date", "dates")]
+        assert not found, f"{where}: {found}"
+
+
+def test_plural_follows_the_number_of_output_features(text, default):
+    m_out = np.shape(default["output"])[-1]
+    noun = "feature" if m_out == 1 else "features"
+    assert re.search(rf"\\\(m' = {m_out}\\\) {noun}\b", text)
+
+
+def test_reset_before_bias_is_never_called_b_h(text):
+    """b_h is SimpleRNN's bias only; the reset-before candidate's bias block is b_{\\tilde h}."""
+    equations = [e for e in re.findall(r"\\\[(.*?)\\\]", text, re.S) if "\\tag{7}" in e]
+    assert len(equations) == 1
+    candidate = equations[0].split("\\tag{6}")[1].split("\\tag{7}")[0]
+    assert "b_{\\tilde h}" in candidate and not re.search(r"b_h\b", candidate), candidate
+
+
+def test_code_shown_on_the_page_fits_80_columns():
+    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
+    assert snippet_problems(example) == []
