@@ -8,12 +8,15 @@
 # at 1e-5.
 
 # %%
+import shutil
 import tempfile
 from pathlib import Path
 
 import keras
 import keras_torch as kt
 import numpy as np
+import onnx
+import onnxruntime
 import other_backends
 import torch
 from keras import layers
@@ -456,6 +459,82 @@ except kt.ConversionError as error:
     publish.text("proj_size_error", f"ConversionError: {error}", code="text")
 
 # %% [markdown]
+# ## ONNX: Keras's own export (through tf2onnx), run with onnxruntime
+#
+# The recurrent layers of Parts D and E alone, with their trained weights.
+
+
+# %%
+# --8<-- [start:onnx]
+def to_onnx(layer, name):
+    """Export a model of one recurrent layer; return its ONNX graph and
+    what onnxruntime computes for new_d."""
+    model = sequential(m_d, layer.__class__.from_config(layer.get_config()))
+    model.layers[0].set_weights(layer.get_weights())
+    # The export needs a model that has run once
+    model.predict(new_d, verbose=0)
+    path = str(folder / f"{name}.onnx")
+    model.export(path, format="onnx", verbose=False)
+    session = onnxruntime.InferenceSession(path)
+    feed = {session.get_inputs()[0].name: new_d}
+    return onnx.load(path).graph, session.run(None, feed)[0], model
+
+
+# --8<-- [end:onnx]
+onnx_results = {name: to_onnx(models[name].layers[0], name) for name in ("lstm", "gru")}
+for name, (_graph, y_onnx, layer_model) in onnx_results.items():
+    y_keras = layer_model.predict(new_d, verbose=0)
+    publish.check_replay(f"onnx_{name}", y_onnx, y_keras)
+
+
+def initializers(graph):
+    return {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+
+
+def block_order(onnx_w, keras_kernel, letters):
+    """The Keras gate (its letter) that each block of ONNX's W holds."""
+    keras_blocks = np.split(keras_kernel.T, len(letters))
+    order = []
+    for block in np.split(onnx_w[0], len(letters)):
+        same = [k for k, kb in enumerate(keras_blocks) if np.array_equal(block, kb)]
+        order.append(letters[same[0]] if len(same) == 1 else "?")
+    return ", ".join(order)
+
+
+lstm_graph = onnx_results["lstm"][0]
+lstm_node = next(node for node in lstm_graph.node if node.op_type == "LSTM")
+values = initializers(lstm_graph)
+# The node's inputs: X, then W, R, B
+W, R, B = (values[lstm_node.input[k]] for k in (1, 2, 3))
+kernel, recurrent_kernel, bias = models["lstm"].layers[0].get_weights()
+W_order = block_order(W, kernel, "ifco")
+R_order = block_order(R, recurrent_kernel, "ifco")
+assert W_order == R_order, (W_order, R_order)
+order_index = ["ifco".index(g) for g in W_order.split(", ")] if "?" not in W_order else []
+assert order_index, W_order
+B_input = np.concatenate([np.split(bias, 4)[k] for k in order_index])
+assert np.array_equal(B[0, : 4 * n_d], B_input) and not np.any(B[0, 4 * n_d :])
+publish.probe("probe_onnx_lstm_order", W_order)
+publish.text_table(
+    "onnx_lstm_table",
+    {
+        "ONNX `LSTM` input": ["`W`", "`R`", "`B`"],
+        "shape": [f"`{W.shape}`", f"`{R.shape}`", f"`{B.shape}`"],
+        "holds": [
+            f"Keras's `kernel`, transposed, blocks in the order {W_order}",
+            f"Keras's `recurrent_kernel`, transposed, blocks in the order {W_order}",
+            f"`Wb` (first {4 * n_d}): Keras's `bias`, blocks in the order {W_order}; "
+            f"`Rb` (last {4 * n_d}): zeros",
+        ],
+    },
+)
+gru_ops = {node.op_type for node in onnx_results["gru"][0].node}
+publish.probe(
+    "probe_onnx_gru_node", "a GRU operator" if "GRU" in gru_ops else "a generic Loop operator"
+)
+
+
+# %% [markdown]
 # ## One model, three backends
 #
 # The child processes have loaded every `.keras` file; their predictions against
@@ -468,7 +547,7 @@ for backend, (their_predictions, report) in results.items():
     assert report["backend"] == backend, report
     for name in models:
         backend_diffs[backend][name] = publish.check_replay(
-            f"{backend}_{name}", their_predictions[name], predicted[name]
+            f"backend_{backend}_{name}", their_predictions[name], predicted[name]
         )
     publish.value(f"{backend}_version", report["version"])
     verdict = "imported" if report["tensorflow_imported"] else "not needed"
@@ -481,3 +560,4 @@ publish.text_table(
         "max |PyTorch backend − TensorFlow|": [sci(backend_diffs["torch"][n]) for n in models],
     },
 )
+shutil.rmtree(folder)
