@@ -257,7 +257,7 @@ publish.text_table(
         + [layer_names(models["stacked_same"])],
         "PyTorch modules": [module_names(models[name]) for name in ported]
         + ["`nn.RNN(..., num_layers=2)`, `nn.Linear` + activation='sigmoid'"],
-        "max |PyTorch − predict|": [sci(torch_diffs[n]) for n in ported]
+        "largest difference from `predict`": [sci(torch_diffs[n]) for n in ported]
         + [sci(np.max(np.abs(y_num_layers - predicted["stacked_same"])))],
     },
 )
@@ -362,8 +362,8 @@ right = kt.keras_to_torch(models["gru"].layers[0])["state_dict"]
 merged = {**right, "bias_ih_l0": right["bias_ih_l0"] + right["bias_hh_l0"]}
 merged["bias_hh_l0"] = np.zeros_like(right["bias_hh_l0"])
 merged_bias = float(np.max(np.abs(gru_output(merged, new_d, models["gru"]) - predicted["gru"])))
-publish.value("wrong_order", wrong_order)
-publish.value("merged_bias", merged_bias)
+publish.value("wrong_order", sci(wrong_order))
+publish.value("merged_bias", sci(merged_bias))
 publish.probe("probe_gru_keras_order", "fails" if wrong_order > 1e-3 else "passes")
 publish.probe("probe_gru_merged_bias", "fails" if merged_bias > 1e-3 else "passes")
 
@@ -387,7 +387,7 @@ publish.text_table(
     "lstm_bias_table",
     {
         "LSTM bias in PyTorch": [f"`{label}`" for label in splits],
-        "max |PyTorch − predict|": [sci(d) for d in split_diffs],
+        "largest difference from `predict`": [sci(d) for d in split_diffs],
     },
 )
 
@@ -423,7 +423,7 @@ forced = {
 # --8<-- [end:forced]
 y_forced = gru_output(forced, new_d, before)
 forced_error = float(np.max(np.abs(y_forced - predicted["gru_reset_before"])))
-publish.value("forced_error", forced_error)
+publish.value("forced_error", sci(forced_error))
 publish.probe("probe_reset_before_in_nn_gru", "differs" if forced_error > 1e-3 else "matches")
 
 # %% [markdown]
@@ -556,8 +556,8 @@ publish.text_table(
     "backends_table",
     {
         "model": [f"`{name}`" for name in models],
-        "max |JAX − TensorFlow|": [sci(backend_diffs["jax"][n]) for n in models],
-        "max |PyTorch backend − TensorFlow|": [sci(backend_diffs["torch"][n]) for n in models],
+        "JAX: largest difference": [sci(backend_diffs["jax"][n]) for n in models],
+        "PyTorch backend: largest difference": [sci(backend_diffs["torch"][n]) for n in models],
     },
 )
 shutil.rmtree(folder)
