@@ -200,10 +200,21 @@ def _nested(a) -> list:
     return np.asarray(a).tolist()
 
 
-def _layer_entry(model_name: str, layer) -> dict:
+def _layer_entry(model_name: str, layer, torch=None) -> dict:
     """A layer as the data file records it: class, config and weights by variable name. A
     ``Bidirectional`` layer records its two layers, each in this form, as ``forward`` and
-    ``backward`` (their weights have the same names)."""
+    ``backward`` (their weights have the same names). ``torch``: see ``model``."""
+    entry = _keras_layer_entry(model_name, layer)
+    twin = torch(layer) if torch is not None else None
+    if twin is not None:
+        entry["torch"] = {
+            **twin,
+            "state_dict": {key: _nested(a) for key, a in twin["state_dict"].items()},
+        }
+    return entry
+
+
+def _keras_layer_entry(model_name: str, layer) -> dict:
     if type(layer).__name__ == "Bidirectional":
         return {
             "class_name": "Bidirectional",
@@ -227,7 +238,7 @@ def _outputs(output):
     return _nested(outputs[0]) if len(outputs) == 1 else [_nested(o) for o in outputs]
 
 
-def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None):
+def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None, torch=None):
     """Record ``keras_model`` for the chapter's data file; return ``keras_model.predict(inputs)``.
 
     The entry holds every layer's class, config and weights (by variable name), the input and
@@ -242,11 +253,15 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None):
     predicted in turn, so that the states carry over; recorded with their predictions as
     ``"next_inputs"`` and ``"next_outputs"``. The states must be zero before the first call
     (``reset_state()``). Returns the list of the predictions of all the calls.
+
+    ``torch``: a function of a Keras layer that returns its ``torch.nn`` twin,
+    ``{"class_name", "kwargs", "state_dict"}`` (arrays), or ``None`` when it has none; each
+    layer entry with a twin carries it as ``"torch"`` (Part H, ``examples/keras_torch.py``).
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     entry = {
         "name": name,
-        "layers": [_layer_entry(name, layer) for layer in keras_model.layers],
+        "layers": [_layer_entry(name, layer, torch) for layer in keras_model.layers],
         "input": _nested(inputs),
     }
     if initial_state is not None:
