@@ -626,36 +626,3 @@ publish.shape("gru_bias_keras3", gru_keras3.get_weights()[2])
 publish.shape("gru_bias_keras2", gru_keras2.get_weights()[2])
 publish.value("gru_params_keras3", gru_keras3.count_params())
 publish.value("gru_params_keras2", gru_keras2.count_params())
-
-# %% [markdown]
-# ## PyTorch layout
-#
-# torch.nn.LSTM keeps the same gate order (i, f, g, o) but stores weights transposed, as
-# (out, in), with two biases. The equations below are torch's, written in numpy.
-
-# %%
-# --8<-- [start:torch]
-# torch shapes (4n, m) and (4n, n)
-weight_ih, weight_hh = kernel.T, recurrent_kernel.T
-# Keras has one bias: put it in either, zero the other
-bias_ih, bias_hh = bias, np.zeros(4 * n)
-
-
-def torch_style_lstm(sequence):
-    h, c, hs = np.zeros(n), np.zeros(n), []
-    for x_t in sequence:
-        gates = x_t @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh
-        # torch order: i, f, g, o, the same as Keras
-        i, f, g, o = np.split(gates, 4)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-        hs.append(h)
-    return np.array(hs)
-
-
-# --8<-- [end:torch]
-
-
-publish.check_replay("replay_torch", torch_style_lstm(new_input[0])[np.newaxis], output)
-publish.shape("weight_ih_shape", weight_ih)
-publish.shape("weight_hh_shape", weight_hh)
