@@ -642,13 +642,15 @@ SERIES = [(kind, state) for kind in RECURRENT for state in ["untrained", "traine
 def sci(x):
     """A positive number in scientific notation, e.g. 3.1 × 10⁻⁵, for a table cell."""
     mantissa, exponent = f"{x:.2e}".split("e")
-    return f"{mantissa} × 10<sup>{int(exponent)}</sup>".replace("-", "\u2212")
+    # no-break spaces: a number stays on one line of its table cell
+    number = f"{mantissa}\u00a0×\u00a010<sup>{int(exponent)}</sup>"
+    return number.replace("-", "\u2212")
 
 
 publish.text_table(
     "norms_table",
     {
-        "steps back, $T - 1 - t$": [str(k) for k in BACK],
+        "steps back": [str(k) for k in BACK],
         **{
             f"{kind}, {state}": [sci(norms[kind, state][T_long - 1 - k]) for k in BACK]
             for kind, state in SERIES
@@ -746,7 +748,14 @@ svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
 # matplotlib's style sheet applies to *, which would restyle the whole page
 svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
 svg = svg.replace(INK, "currentColor")
-svg = re.sub(r'\swidth="[\d.]+pt" height="[\d.]+pt"', "", svg, count=1)
+# CSS pixels (96 per inch) instead of points; it shrinks on a narrow screen
+width, height = (round(v * 96) for v in fig.get_size_inches())
+svg = re.sub(
+    r'\swidth="[\d.]+pt" height="[\d.]+pt"',
+    f' width="{width}" height="{height}" style="height: auto"',
+    svg,
+    count=1,
+)
 svg = svg.replace(
     "<svg ",
     '<svg role="img" aria-labelledby="chart-title chart-desc" class="chart" ',
