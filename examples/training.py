@@ -412,6 +412,7 @@ def keras_weights(model):
     return dict(zip(KEYS, model.get_weights()))
 
 
+STEP_TOLERANCE = 1e-6  # for the optimizer replays
 batches = [(x_epoch[i : i + N], y_epoch[i : i + N]) for i in range(0, len(x_epoch), N)]
 
 
@@ -458,7 +459,9 @@ for kind, model in models.items():
     r = results[kind]
     loss_value, adam_replay, r["adam_config"] = one_adam_step(kind, model)
     r["train_on_batch"] = float(loss_value)
-    publish.check_arrays(f"adam_check_{NAMES[kind]}", adam_replay, keras_weights(model), 1e-6)
+    publish.check_arrays(
+        f"adam_check_{NAMES[kind]}", adam_replay, keras_weights(model), STEP_TOLERANCE
+    )
     publish.training_step(NAMES[kind], model, y_batch, loss_value, r["keras_grads"])
     r["after"] = keras_weights(model)
     # What the page says of the SimpleRNN's first Adam step: each weight moves by
@@ -469,15 +472,36 @@ for kind, model in models.items():
         assert np.all(np.abs(np.abs(move) / lr - 1) < 0.01), (kind, k)
         assert np.all(np.sign(move) == np.sign(r["grads"][k])), (kind, k)
     sgd_replay, r["sgd_config"] = one_sgd_step(kind, model)
-    publish.check_arrays(f"sgd_check_{NAMES[kind]}", sgd_replay, keras_weights(model), 1e-6)
+    publish.check_arrays(
+        f"sgd_check_{NAMES[kind]}", sgd_replay, keras_weights(model), STEP_TOLERANCE
+    )
     epoch_replay = one_epoch(kind, model)
-    publish.check_arrays(f"fit_check_{NAMES[kind]}", epoch_replay, keras_weights(model), 1e-6)
+    publish.check_arrays(
+        f"fit_check_{NAMES[kind]}", epoch_replay, keras_weights(model), STEP_TOLERANCE
+    )
 
+
+def power_of_ten(x):
+    """1e-05 as LaTeX: 10^{-5}."""
+    exponent = int(round(np.log10(x)))
+    assert x == 10.0**exponent
+    return f"10^{{{exponent}}}"
+
+
+publish.value("tolerance", power_of_ten(publish.TOLERANCE))
+publish.value("tolerance_step", power_of_ten(STEP_TOLERANCE))
+largest = max(np.max(np.abs(g)) for r in results.values() for g in r["grads"].values())
+publish.value("grad_scale", float(largest))
 publish.value("sgd_lr", results["LSTM"]["sgd_config"]["learning_rate"], digits=1)
 publish.value("adam_lr", results["LSTM"]["adam_config"]["learning_rate"], digits=3)
 publish.value("adam_beta_1", results["LSTM"]["adam_config"]["beta_1"], digits=3)
 publish.value("adam_beta_2", results["LSTM"]["adam_config"]["beta_2"], digits=3)
-publish.value("adam_epsilon", f"{results['LSTM']['adam_config']['epsilon']:.0e}")
+mantissa, exponent = f"{results['LSTM']['adam_config']['epsilon']:.0e}".split("e")
+# LaTeX, for the page's equation: 10^{-7}, or 2 \cdot 10^{-7}
+epsilon_tex = f"10^{{{int(exponent)}}}"
+publish.value(
+    "adam_epsilon", epsilon_tex if mantissa == "1" else f"{mantissa} \\cdot {epsilon_tex}"
+)
 
 for kind in RECURRENT:
     r = results[kind]
