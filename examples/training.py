@@ -577,12 +577,17 @@ for key, rows in ROWS.items():
         if key.startswith("dense")
         else [f"$h_{{t,{j + 1}}}$" for j in range(n)]
     )
-    for what, array in [
-        ("before", simple["w"][key]),
-        ("grad", simple["grads"][key]),
-        ("after", simple["after"][key]),
-    ]:
-        publish.matrix(f"simple_{key}_{what}", array, rows, cols, digits=4)
+    # for each row of the array: before, gradient, after, one under the other
+    stacked = np.stack(
+        [
+            np.atleast_2d(simple["w"][key]),
+            np.atleast_2d(simple["grads"][key]),
+            np.atleast_2d(simple["after"][key]),
+        ],
+        axis=1,
+    ).reshape(-1, len(cols))
+    labels = [f"{r}, {what}" for r in rows for what in ["before", "gradient", "after"]]
+    publish.matrix(f"simple_{key}", stacked, labels, cols, digits=4)
 
 # %% [markdown]
 # ## Gradients through time
@@ -671,16 +676,17 @@ def sci(x):
     return number.replace("-", "\u2212")
 
 
-publish.text_table(
-    "norms_table",
-    {
-        "steps back": [str(k) for k in BACK],
-        **{
-            f"{kind}, {state}": [sci(norms[kind, state][T_long - 1 - k]) for k in BACK]
-            for kind, state in SERIES
+for state in ["untrained", "trained"]:
+    publish.text_table(
+        f"norms_table_{state}",
+        {
+            "steps back": [str(k) for k in BACK],
+            **{
+                f"{kind}, {state}": [sci(norms[kind, state][T_long - 1 - k]) for k in BACK]
+                for kind in RECURRENT
+            },
         },
-    },
-)
+    )
 # ||dL/dh_0|| / ||dL/dh_{T-1}||: what is left of the gradient T - 1 steps back
 ratio = {s: norms[s][0] / norms[s][-1] for s in SERIES}
 for kind, state in SERIES:

@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO, load_data, page_html
-from pages import SHOWN_4, number, table_with_header_cell, tables, text_of, vector
+from pages import (
+    SHOWN_4,
+    number,
+    table_with_first_cell,
+    table_with_header_cell,
+    tables,
+    text_of,
+    vector,
+)
 from replay import replay
 
 from examples import publish
@@ -203,11 +211,14 @@ def test_chart_draws_the_numbers_of_the_table(page):
     """Every line's vertices at the table's rows sit where the table's numbers put them on
     one common linear x axis and one common logarithmic y axis."""
     points = series_points(page)
-    header, rows = table_with_header_cell(page, "SimpleRNN, untrained")
-    assert len(points) == len(header) - 1 == 6
-    back = [int(r[0]) for r in rows]
+    columns = []
+    for state in ("untrained", "trained"):
+        header, rows = table_with_header_cell(page, f"SimpleRNN, {state}")
+        columns += [(label, rows, col) for col, label in enumerate(header) if col > 0]
+    assert len(points) == len(columns) == 6
     xs, ys, values, ks = [], [], [], []
-    for col, label in enumerate(header[1:], start=1):
+    for label, rows, col in columns:
+        back = [int(r[0]) for r in rows]
         kind, state = label.split(", ")
         line = points[f"{kind}-{state}"]
         assert len(line) == back[-1] + 1, "one vertex per time step"
@@ -281,3 +292,28 @@ def test_shown_code_lines_fit_in_80_characters():
         elif inside and len(line) > 80:
             long.append(number_)
     assert not long, f"examples/training.py: lines longer than 80 characters: {long}"
+
+
+@pytest.mark.parametrize(
+    ("layer", "key", "first_label"),
+    [
+        (0, "kernel", "\\(x_{t,1}\\)"),
+        (0, "recurrent_kernel", "\\(h_{t-1,1}\\)"),
+        (1, "kernel", "\\(h_{t,1}\\)"),
+    ],
+)
+def test_simple_rnn_tables_show_weights_gradient_and_weights_after(
+    page, data, layer, key, first_label
+):
+    """Each row of the array, then its gradient, then the row after the step, as in the
+    data file."""
+    recorded = entry(data, "simple_rnn")["layers"][layer]
+    header, rows = table_with_first_cell(page, f"{first_label} , before")
+    expected = []
+    for r in range(np.shape(recorded["weights"][key])[0]):
+        for field in ("weights", "gradients", "weights_after"):
+            expected.append(np.asarray(recorded[field][key])[r])
+    shown = np.array([[number(v) for v in row[1:]] for row in rows])
+    assert [row[0].rsplit(", ", 1)[1] for row in rows[:3]] == ["before", "gradient", "after"]
+    assert shown.shape == np.shape(expected)
+    assert np.max(np.abs(shown - np.array(expected))) <= SHOWN_4
