@@ -291,3 +291,78 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None, 
 def recorded_models() -> list[dict]:
     """The model entries recorded so far (read by the site build)."""
     return list(_models)
+
+
+# --- training (Part G) -------------------------------------------------------------------
+
+
+def check_arrays(name: str, computed: dict, reference: dict, tolerance: float = TOLERANCE) -> float:
+    """Compare arrays computed by hand (a numpy gradient, an optimizer replay) with Keras's,
+    key by key; publish and return the largest absolute difference.
+
+    Raises ``ReplayMismatch`` (and so fails the site build) above ``tolerance``, when a key is
+    missing on either side, or when two shapes differ.
+    """
+    if set(computed) != set(reference):
+        raise ReplayMismatch(
+            f"{name}: computed {sorted(computed)} but Keras has {sorted(reference)}"
+        )
+    diff = 0.0
+    for key in reference:
+        ours, theirs = np.asarray(computed[key]), np.asarray(reference[key])
+        if ours.shape != theirs.shape:
+            raise ReplayMismatch(
+                f"{name}: {key} has shape {ours.shape}, Keras's has shape {theirs.shape}"
+            )
+        if ours.size:
+            gap = float(np.max(np.abs(ours.astype(np.float64) - theirs.astype(np.float64))))
+            if not gap <= tolerance:  # also catches NaN
+                raise ReplayMismatch(
+                    f"{name}: {key} differs from Keras's by {gap:.3e} (tolerance {tolerance:.0e})"
+                )
+            diff = max(diff, gap)
+    print(f"{name}: max |computed - Keras| = {diff:.1e}")
+    _publish(name, f"{diff:.1e}".replace("-", "\u2212"))
+    return diff
+
+
+def training_step(name: str, keras_model, target, loss_value, gradients) -> dict:
+    """Add one training step to the entry ``name`` already recorded with ``model()``.
+
+    Call it after the optimizer step (``train_on_batch``) on the batch recorded as the
+    entry's ``input``. It adds ``"target"`` (the batch's target), ``"loss"`` (``{"name",
+    "reduction"}`` of the compiled loss, a ``keras.losses.Loss``), ``"loss_value"`` and
+    ``"optimizer"`` (``{"class_name", "config"}``); and to each layer entry, next to
+    ``"weights"`` and with the same keys, ``"gradients"`` (``gradients`` lists the gradient
+    of each of ``keras_model.trainable_variables``, in that order) and ``"weights_after"``
+    (the variables as they are now).
+    """
+    entry = next((e for e in _models if e["name"] == name), None)
+    if entry is None:
+        raise ValueError(f"training_step: no model {name!r} recorded; call publish.model first")
+    loss = keras_model.loss
+    if not hasattr(loss, "reduction"):
+        raise ValueError(f"model {name!r}: compile it with a keras.losses.Loss, not {loss!r}")
+    variables = list(keras_model.trainable_variables)
+    if len(gradients) != len(variables):
+        raise ValueError(
+            f"model {name!r}: {len(gradients)} gradients for {len(variables)} variables"
+        )
+    by_path = {v.path: np.asarray(g) for v, g in zip(variables, gradients)}
+    for layer, layer_entry in zip(keras_model.layers, entry["layers"]):
+        layer_entry["gradients"] = {v.name: _nested(by_path[v.path]) for v in layer.weights}
+        layer_entry["weights_after"] = {v.name: _nested(v.numpy()) for v in layer.weights}
+    optimizer = keras_model.optimizer
+    config = {
+        k: (float(v) if isinstance(v, np.floating) else v)
+        for k, v in optimizer.get_config().items()
+    }
+    entry.update(
+        {
+            "target": _nested(np.asarray(target, dtype=np.float32)),
+            "loss": {"name": loss.name, "reduction": loss.reduction},
+            "loss_value": float(loss_value),
+            "optimizer": {"class_name": type(optimizer).__name__, "config": config},
+        }
+    )
+    return entry

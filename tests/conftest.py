@@ -13,7 +13,15 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-CHAPTERS = ["time-distributed", "simple-rnn", "stacked-rnn", "lstm", "gru", "layer-options"]
+CHAPTERS = [
+    "time-distributed",
+    "simple-rnn",
+    "stacked-rnn",
+    "lstm",
+    "gru",
+    "layer-options",
+    "training",
+]
 
 
 def chapters_present() -> list[str]:
