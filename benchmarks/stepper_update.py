@@ -3,8 +3,8 @@
 Builds the site into a temporary folder (the examples come from the cache), serves it, and in
 headless Chromium, on each recurrent chapter: grows the panel's sequence to 500 time steps,
 then times edits of one cell. One update is: the ``input`` event of the cell, the whole model
-recomputed, the grid's outputs, the chart and the step's values rewritten, and the page's
-layout brought up to date (forced by reading a size), all measured with ``performance.now()``
+recomputed, the grid's outputs, the chart, the step's values and the live cell diagram (on the
+chapters that have one) rewritten, and the page's layout brought up to date (forced by reading a size), all measured with ``performance.now()``
 inside the page. Prints the median of the edits per chapter and its ratio to the 50 ms target.
 """
 
@@ -40,7 +40,8 @@ TIME_EDITS = """([steps, edits]) => {
   }
   const y = panel.querySelector(`tbody tr[data-t='${steps - 1}'] td.rnn-stepper__y`);
   return { times, rows: panel.querySelectorAll('tbody tr[data-t]').length, y: y ? y.textContent : null,
-           status: panel.querySelector('.rnn-stepper__status').textContent };
+           status: panel.querySelector('.rnn-stepper__status').textContent,
+           diagram: document.querySelectorAll('svg.diagram--live .live-pill').length };
 }"""
 
 
@@ -84,9 +85,12 @@ def main() -> None:
                     sys.exit(f"{slug}: the panel did not update as expected: {result}")
                 median = statistics.median(result["times"])
                 worst = max(worst, median)
+                diagram = (
+                    f"diagram: {result['diagram']} values" if result["diagram"] else "no diagram"
+                )
                 print(
                     f"  {slug:<14} {median:7.2f} ms   {median / TARGET_MS:5.2f} of the {TARGET_MS:.0f} ms target "
-                    f"(min {min(result['times']):.2f}, max {max(result['times']):.2f})"
+                    f"(min {min(result['times']):.2f}, max {max(result['times']):.2f}; {diagram})"
                 )
             browser.close()
     ok = worst <= TARGET_MS

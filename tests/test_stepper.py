@@ -330,6 +330,8 @@ def test_panel_recomputes_on_edit_and_shows_the_gates_of_a_step(browser, hosted,
     expected = {"x": xs[t], "y": y_new[t]}
     for k, steps in enumerate(traces):
         expected.update({f"{k}.{key}": value for key, value in steps[t].items()})
+        if "c" in steps[t]:  # the LSTM shows c_{t-1} beside f_t, i_t, c~_t and c_t
+            expected[f"{k}.c_prev"] = steps[t - 1]["c"]
     assert set(shown) == set(expected), (
         f"quantities shown: {sorted(shown)}, expected {sorted(expected)}"
     )
@@ -404,9 +406,11 @@ def test_zero_steps_are_refused_and_five_hundred_work(browser, hosted, site):
     assert page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length") == 0
     assert page.is_visible(".rnn-stepper tbody .rnn-stepper__msg"), "no message in the empty grid"
     assert "at least one time step" in page.text_content(".rnn-stepper__status")
-    assert page.evaluate(result) == shown, (
-        "the last good result (chart and values) should stay on screen"
+    cleared = page.evaluate(
+        "() => [document.querySelector('.rnn-stepper__chart').textContent, "
+        "document.querySelector('.rnn-stepper__values').textContent]"
     )
+    assert cleared == ["", ""], "with no time step, the chart and the values clear (issue 15)"
     page.focus(remove)  # marked aria-disabled, still focusable: pressing it says why, no error
     page.keyboard.press("Enter")
     assert "no time step left" in page.text_content(".rnn-stepper__status")
@@ -498,4 +502,250 @@ def test_panel_starts_after_instant_navigation(browser, hosted):
     assert same, (
         "the click reloaded the page: instant navigation is off, so this test proves nothing"
     )
+    assert not problems, problems
+
+
+# --- the live cell diagram (issue 15) and the panel on a phone (issue 12) ---------------------
+
+LIVE = {"simple-rnn": "rnn", "lstm": "lstm3", "gru": "gru"}
+
+
+def fmt2(x: float) -> str:
+    """As the diagram prints a unit's value: 2 decimals, a true minus, no -0.00."""
+    s = f"{x:.2f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", "\u2212")
+
+
+def diagram_pills(page) -> dict[str, str]:
+    pills = page.eval_on_selector_all(
+        "svg.diagram--live .live-pill",
+        "ps => ps.map(p => [p.dataset.key, p.querySelector('text').textContent])",
+    )
+    shown: dict[str, str] = {}
+    for key, text in pills:
+        assert shown.setdefault(key, text) == text, f"{key} shows two different values"
+    return shown
+
+
+@pytest.mark.parametrize("slug", sorted(LIVE))
+def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, site, slug):
+    """The pills on the diagram are the panel's values of the step, and both are the gate
+    equations' values (numpy, here); the chosen unit alone when the reader picks one."""
+    visit = open_panel(browser, f"{hosted}{slug}/")
+    page = visit.page
+    _, model = panel_model(page, site)
+    xs = np.array(model["input"][0])
+    traces, _ = expected_run(model, xs)
+    steps = traces[0]
+    t = 2
+    set_step(page, t)
+    expected = {key: value for key, value in steps[t].items()}
+    expected["x"] = xs[t]
+    expected["h_prev"] = steps[t - 1]["h"]
+    if "c" in steps[t]:
+        expected["c_prev"] = steps[t - 1]["c"]
+    shown = diagram_pills(page)
+    panel = step_values(page)
+    page.select_option(".rnn-stepper__unitchooser", "1")
+    one_unit = diagram_pills(page)
+    svg = page.eval_on_selector("svg.diagram--live", "s => s.dataset.diagram")
+    problems = close(visit)
+    assert svg == LIVE[slug]
+    assert set(shown) == set(expected), f"the diagram shows {sorted(shown)}"
+    for key, values in expected.items():
+        assert shown[key] == " ".join(fmt2(v) for v in values), key
+        assert one_unit[key] == fmt2(values[1]), f"{key}, unit 2"
+        panel_key = "x" if key == "x" else f"0.{key}"
+        if panel_key in panel:  # the panel shows the same numbers, at 4 decimals
+            assert np.allclose(panel[panel_key], values, atol=1e-6), key
+    assert not problems, problems
+
+
+def test_panel_scripts_load_only_on_pages_with_a_panel(site):
+    pages = sorted(site.glob("**/index.html"))
+    assert len(pages) > 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        has_panel = 'class="rnn-stepper"' in text
+        for script in ("stepper-compute.js", "stepper-diagram.js", "stepper.js"):
+            assert (f"javascripts/{script}" in text) == has_panel, (
+                f"{page.relative_to(site)}: {script} {'missing' if has_panel else 'loaded'}"
+            )
+        # the cell diagram is inline where a panel can drive it (and still described)
+        if has_panel and "/lstm/" in page.as_posix():
+            assert '<svg xmlns="http://www.w3.org/2000/svg"' in text
+            assert 'class="diagram diagram--live" data-diagram="lstm3"' in text
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_panel_is_usable_on_a_phone(browser, hosted, width):
+    """16 px inputs (no zoom on tap), 44 px controls, the output column in view."""
+    visit = open_panel(browser, f"{hosted}lstm/", viewport={"width": width, "height": 740})
+    sizes = visit.page.evaluate("""() => {
+        const p = document.querySelector('.rnn-stepper');
+        const h = (s) => [...p.querySelectorAll(s)].map(e => e.getBoundingClientRect().height);
+        return {
+          font: [...p.querySelectorAll('input[type=text], select')].map(e => getComputedStyle(e).fontSize),
+          controls: h('button').concat(h('input[type=range]'), h('select'), h('input.rnn-stepper__x')),
+          y: [...p.querySelectorAll('td.rnn-stepper__y')].map(e => e.getBoundingClientRect().right),
+          grid: p.querySelector('.rnn-stepper__grid').getBoundingClientRect().right,
+        };
+    }""")
+    problems = close(visit)
+    assert set(sizes["font"]) == {"16px"}, sizes["font"]
+    assert min(sizes["controls"]) >= 44, sizes["controls"]
+    assert sizes["y"] and max(sizes["y"]) <= min(width, sizes["grid"]), sizes
+    assert not problems, problems
+
+
+def test_stale_results_go_grey_and_zero_steps_clear(browser, hosted):
+    visit = open_panel(browser, f"{hosted}gru/")
+    page = visit.page
+    page.fill(CELL.format(t=0, j=1), "abc")
+    stale = page.eval_on_selector(PANEL, "p => p.classList.contains('rnn-stepper--stale')")
+    page.fill(CELL.format(t=0, j=1), "1")
+    fresh = page.eval_on_selector(PANEL, "p => p.classList.contains('rnn-stepper--stale')")
+    remove = ".rnn-stepper button:has-text('Remove the last step')"
+    while page.eval_on_selector_all(".rnn-stepper tbody tr[data-t]", "rs => rs.length"):
+        page.click(remove)
+    empty = page.evaluate("""() => ({
+        chart: document.querySelector('.rnn-stepper__chart').children.length,
+        values: document.querySelector('.rnn-stepper__values').textContent,
+        pills: document.querySelectorAll('svg.diagram--live .live-pill').length })""")
+    problems = close(visit)
+    assert stale and not fresh
+    assert empty == {"chart": 0, "values": "", "pills": 0}, empty
+    assert not problems, problems
+
+
+# --- Part F: Masking, Bidirectional, return_state, initial states (issue 15 point 3) ----------
+
+
+def part_f_inputs(model: dict, seed: int) -> list[dict]:
+    """Random entries of several lengths (and batch sizes) for a Part F model: masked time
+    steps for a Masking model, random initial states for a model that takes them."""
+    rng = np.random.default_rng(seed)
+    m = np.asarray(model["input"]).shape[-1]
+    masking = any(layer["class_name"] == "Masking" for layer in model["layers"])
+    entries = []
+    for T in (1, 4, 9, 16):
+        k = int(rng.integers(1, 4))
+        x = rng.uniform(-2, 2, size=(k, T, m)).astype(np.float32).astype(np.float64)
+        if masking:
+            x[:, 1::3] = model["layers"][1]["config"]["mask_value"]
+        entry = {**model, "input": x.tolist()}
+        if "initial_state" in model:
+            n = len(model["initial_state"][0][0])
+            entry["initial_state"] = [
+                rng.uniform(-1, 1, size=(k, n)).astype(np.float32).astype(np.float64).tolist()
+                for _ in model["initial_state"]
+            ]
+        entries.append(entry)
+    return entries
+
+
+def test_rnncompute_runs_every_part_f_model(browser, hosted, site):
+    """Every model of layer-options.json: its published input gives Keras's output, and random
+    inputs of several lengths give the numpy replay's output, within 1e-5."""
+    data = load_data(site, "layer-options")
+    kinds = {layer["class_name"] for model in data["models"] for layer in model["layers"]}
+    assert {"Masking", "Bidirectional"} <= kinds
+    assert any("initial_state" in model for model in data["models"])
+    visit = open_page(browser, f"{hosted}layer-options/")
+    page = visit.page
+    page.wait_for_function("() => window.rnnCompute")
+    problems = []
+    for index, model in enumerate(data["models"]):
+        got = compute(page, "layer-options", model["name"], model["input"])
+        diff = max_diff(model, got, model["output"])
+        if diff > TOLERANCE:
+            problems.append(f"{model['name']}: {diff:.2e} from model.predict")
+        for entry in part_f_inputs(model, seed=7000 + index):
+            options = {"initialState": entry["initial_state"]} if "initial_state" in entry else None
+            got = page.evaluate(
+                "([name, x, o]) => window.rnnCompute('layer-options', name, x, o || undefined)",
+                [model["name"], entry["input"], options],
+            )
+            diff = max_diff(model, got, replay(entry))
+            if diff > TOLERANCE:
+                shape = np.asarray(entry["input"]).shape
+                problems.append(f"{model['name']}: {diff:.2e} from the replay, input {shape}")
+    problems += close(visit)
+    assert not problems, "\n".join(problems)
+
+
+def test_part_f_panel_shows_keras_output_for_every_model(browser, hosted, site):
+    """The Part F panel, for each model of the chooser: the grid's y (or the last step's values)
+    is the published Keras output of the first sequence."""
+    data = load_data(site, "layer-options")
+    visit = open_panel(browser, f"{hosted}layer-options/")
+    page = visit.page
+    names = page.eval_on_selector_all(
+        ".rnn-stepper__model select option", "os => os.map(o => o.value)"
+    )
+    assert names == [model["name"] for model in data["models"]]
+    for model in data["models"]:
+        page.select_option(".rnn-stepper__model select", model["name"])
+        page.wait_for_selector(
+            f".rnn-stepper[data-model={model['name']}] .rnn-stepper__values tbody"
+        )
+        output = model["output"][0] if returns_state(model) else model["output"]
+        first = np.asarray(output[0])
+        T = len(model["input"][0])
+        if first.ndim == 2:  # a sequence: the grid shows it
+            assert shown_y(page) == [[fmt(v) for v in row] for row in first], model["name"]
+        else:  # the last step: the values of the last time step show it
+            set_step(page, T - 1)
+            shown = step_values(page)
+            assert np.allclose(shown["y"] if "y" in shown else shown["0.h"], first, atol=1e-5)
+        masked = page.eval_on_selector_all(
+            ".rnn-stepper tbody tr.rnn-stepper__row--masked", "rs => rs.map(r => r.dataset.t)"
+        )
+        if any(layer["class_name"] == "Masking" for layer in model["layers"]):
+            x = np.asarray(model["input"][0])
+            assert masked == [str(t) for t in range(T) if np.all(x[t] == 0)], masked
+            assert masked, "the page's input of the Masking model has no masked step"
+        else:
+            assert masked == []
+    problems = close(visit)
+    assert not problems, problems
+
+
+def test_part_f_panel_initial_states_are_editable(browser, hosted, site):
+    model = next(
+        m for m in load_data(site, "layer-options")["models"] if m["name"] == "lstm_initial_state"
+    )
+    visit = open_panel(browser, f"{hosted}layer-options/")
+    page = visit.page
+    page.select_option(".rnn-stepper__model select", model["name"])
+    page.wait_for_selector(".rnn-stepper input.rnn-stepper__state")
+    page.fill(".rnn-stepper input.rnn-stepper__state[data-s='0'][data-j='1']", "0.5")
+    states = [np.asarray(s)[:1].copy() for s in model["initial_state"]]
+    states[0][0, 1] = 0.5
+    entry = {**model, "input": model["input"][:1], "initial_state": [s.tolist() for s in states]}
+    expected = np.asarray(replay(entry))[0]
+    shown = shown_y(page)
+    problems = close(visit)
+    assert shown == [[fmt(v) for v in row] for row in expected]
+    assert not problems, problems
+
+
+def test_a_gate_of_the_live_diagram_highlights_its_symbols(browser, hosted):
+    """Focusing the forget gate (keyboard) highlights f_t in the equations and tables, and
+    nothing else; Enter toggles it off."""
+    visit = open_panel(browser, f"{hosted}lstm/")
+    page = visit.page
+    page.focus("svg.diagram--live .live-gate[data-gate=f]")
+    marked = page.eval_on_selector_all(
+        ".live-emph", "es => es.map(e => [...e.classList].filter(c => c.startsWith('c-')))"
+    )
+    pressed = page.get_attribute("svg.diagram--live .live-gate[data-gate=f]", "aria-pressed")
+    page.keyboard.press("Enter")
+    after = page.eval_on_selector_all(".live-emph", "es => es.length")
+    problems = close(visit)
+    assert len(marked) >= 3, "f_t appears in the equations and the weight tables"
+    assert all(classes == ["c-f"] for classes in marked), marked
+    assert pressed == "true" and after == 0
     assert not problems, problems

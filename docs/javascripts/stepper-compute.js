@@ -15,7 +15,12 @@
 // returns: (k, l, units) for return_sequences, (k, units) for the last step, and a list
 // [output, h, (c)] for a layer with return_state. The input is rounded to float32, as Keras
 // reads it; the computation is in float64. Every call starts from zero states, as a fresh
-// model.predict does (a stateful layer's first call); models given initial states are refused.
+// model.predict does (a stateful layer's first call), or, for a model that takes initial states
+// (data file: "initial_state"), from those states: the published ones by default, or others:
+//   await rnnCompute("layer-options", "lstm_initial_state", x, { initialState: [h0, c0] })
+// with h0 and c0 of shape (k, units). Part F's layers are supported: Masking (a masked time
+// step carries the states and repeats the previous output), Bidirectional (merge modes concat,
+// sum, ave, mul), go_backwards and return_state.
 (function () {
   "use strict";
 
@@ -148,19 +153,50 @@
 
   // Runs a recurrent layer over seq (an array of Float64Array), step(x, states, record) giving
   // the new states (the first is h). Outputs are in reading order, as Keras returns them.
-  function runRecurrent(layer, seq, initial, step, trace) {
+  // initial: the states to start from (zeros if null). mask: null, or one boolean per time
+  // step (false: masked); at a masked step the states carry over and the output repeats the
+  // previous output (zeros before the first step), as Keras's backend does on CPU.
+  function runRecurrent(layer, seq, initial, step, trace, mask) {
     const T = seq.length;
     let states = initial;
+    let previous = new Float64Array(layer.units);
     const outputs = new Array(T);
     const steps = trace ? new Array(T) : null;
     for (let s = 0; s < T; s++) {
       const t = layer.goBackwards ? T - 1 - s : s;
       const record = trace ? { t: t } : null;
-      states = step(seq[t], states, record);
-      outputs[s] = states[0];
+      const next = step(seq[t], states, record);
+      if (mask && !mask[t]) {
+        if (record) {  // the gates were computed, but the states carry over
+          record.masked = true;
+          record.h = states[0];
+          if (states[1]) record.c = states[1];
+        }
+        outputs[s] = previous;
+      } else {
+        states = next;
+        outputs[s] = states[0];
+      }
+      previous = outputs[s];
       if (trace) steps[s] = record;
     }
     return { sequence: outputs, states: states, steps: steps };
+  }
+
+  function zeros(count, n) {
+    return Array.from({ length: count }, () => new Float64Array(n));
+  }
+
+  // The states a layer starts from: the given ones (checked), or zeros.
+  function startStates(layer, count, initial) {
+    if (!initial) return zeros(count, layer.units);
+    if (initial.length !== count) {
+      throw new Error(`${layer.className} takes ${count} initial state${count > 1 ? "s" : ""}, not ${initial.length}`);
+    }
+    return initial.map((state) => {
+      if (state.length !== layer.units) throw new Error(`an initial state of ${layer.className} has ${layer.units} numbers`);
+      return Float64Array.from(state);
+    });
   }
 
   function prepareSimpleRNN(config, weights) {
@@ -168,11 +204,12 @@
     const n = L.units, act = activation(L.actName);
     const b = L.useBias ? flat(weights.bias, "bias").data : null;
     L.quantities = [{ key: "h", name: "hidden state", range: RANGES[L.actName] }];
-    L.run = (seq, trace) => runRecurrent(L, seq, [new Float64Array(n)], (x, states, rec) => {
+    L.stateCount = 1;
+    L.run = (seq, trace, initial, mask) => runRecurrent(L, seq, startStates(L, 1, initial), (x, states, rec) => {
       const h = map(affine(new Float64Array(n), x, L.W, states[0], L.U, b, n, 0, n), act);
       if (rec) rec.h = h;
       return [h];
-    }, trace);
+    }, trace, mask);
     return L;
   }
 
@@ -187,7 +224,8 @@
       { key: "cand", name: "candidate", range: cand }, { key: "o", name: "output gate", range: gate },
       { key: "c", name: "cell state" }, { key: "h", name: "hidden state" },
     ];
-    L.run = (seq, trace) => runRecurrent(L, seq, [new Float64Array(n), new Float64Array(n)], (x, states, r) => {
+    L.stateCount = 2;
+    L.run = (seq, trace, initial, mask) => runRecurrent(L, seq, startStates(L, 2, initial), (x, states, r) => {
       const [hPrev, cPrev] = states;
       // Keras's gate order in kernel, recurrent_kernel and bias: i, f, c, o.
       const i = map(affine(new Float64Array(n), x, L.W, hPrev, L.U, b, cols, 0, n), rec);
@@ -201,7 +239,7 @@
       }
       if (r) Object.assign(r, { i: i, f: f, cand: g, o: o, c: c, h: h });
       return [h, c];
-    }, trace);
+    }, trace, mask);
     return L;
   }
 
@@ -227,7 +265,8 @@
       { key: "cand", name: "candidate", range: RANGES[L.actName] }, { key: "h", name: "hidden state" },
     ];
     L.resetAfter = resetAfter;
-    L.run = (seq, trace) => runRecurrent(L, seq, [new Float64Array(n)], (x, states, record) => {
+    L.stateCount = 1;
+    L.run = (seq, trace, initial, mask) => runRecurrent(L, seq, startStates(L, 1, initial), (x, states, record) => {
       const hPrev = states[0];
       // Keras's gate order: z, r, h.
       const xz = affine(new Float64Array(n), x, L.W, null, null, bIn, cols, 0, n);
@@ -249,8 +288,55 @@
       for (let j = 0; j < n; j++) h[j] = z[j] * hPrev[j] + (1 - z[j]) * cand[j];  // z keeps the OLD state
       if (record) Object.assign(record, { z: z, r: r, cand: cand, h: h });
       return [h];
-    }, trace);
+    }, trace, mask);
     return L;
+  }
+
+  // Masking: a time step whose features all equal mask_value is masked (and its x set to 0).
+  function prepareMasking(config) {
+    const value = config.mask_value === undefined ? 0 : config.mask_value;
+    return { kind: "mask", className: "Masking", maskValue: value };
+  }
+
+  const MERGES = {
+    concat: (a, b) => { const out = new Float64Array(a.length + b.length); out.set(a); out.set(b, a.length); return out; },
+    sum: (a, b) => a.map((v, j) => v + b[j]),
+    ave: (a, b) => a.map((v, j) => (v + b[j]) / 2),
+    mul: (a, b) => a.map((v, j) => v * b[j]),
+  };
+
+  // Bidirectional: the forward layer reads x from the first time step, the backward layer
+  // (go_backwards) from the last; with return_sequences the backward outputs are put back in
+  // time order before the merge (keras/src/layers/rnn/bidirectional.py). Initial states: the
+  // forward layer's, then the backward layer's.
+  function prepareBidirectional(layer, config) {
+    const mergeMode = config.merge_mode === undefined ? "concat" : config.merge_mode;
+    const merge = MERGES[mergeMode];
+    if (!merge) throw new Error(`Bidirectional with merge_mode=${mergeMode} is not supported by the step-through panel`);
+    const forward = prepareLayer(layer.forward), backward = prepareLayer(layer.backward);
+    if (forward.kind !== "recurrent" || backward.kind !== "recurrent" || !backward.goBackwards) {
+      throw new Error("Bidirectional: a forward and a backward (go_backwards) recurrent layer are needed");
+    }
+    const B = {
+      kind: "recurrent", className: "Bidirectional", mergeMode: mergeMode,
+      forward: forward, backward: backward, inputSize: forward.inputSize,
+      units: mergeMode === "concat" ? forward.units + backward.units : forward.units,
+      returnSequences: forward.returnSequences, returnState: forward.returnState,
+      stateCount: forward.stateCount + backward.stateCount, goBackwards: false,
+      actName: forward.actName, quantities: [],
+    };
+    B.run = (seq, trace, initial, mask) => {
+      const split = initial ? [initial.slice(0, forward.stateCount), initial.slice(forward.stateCount)] : [null, null];
+      const f = forward.run(seq, trace, split[0], mask), b = backward.run(seq, trace, split[1], mask);
+      const T = seq.length;
+      // b.sequence[s] is the output after reading time step T - 1 - s
+      const sequence = f.sequence.map((out, s) => merge(out, B.returnSequences ? b.sequence[T - 1 - s] : b.sequence[s]));
+      return {
+        sequence: sequence, states: f.states.concat(b.states),
+        steps: trace ? { forward: f.steps, backward: b.steps } : null,
+      };
+    };
+    return B;
   }
 
   function prepareLayer(layer) {
@@ -269,6 +355,8 @@
       case "SimpleRNN": return prepareSimpleRNN(config, weights);
       case "LSTM": return prepareLSTM(config, weights);
       case "GRU": return prepareGRU(config, weights);
+      case "Masking": return prepareMasking(config);
+      case "Bidirectional": return prepareBidirectional(layer, config);
       default: throw new Error(`layer ${layer.class_name} is not supported by the step-through panel`);
     }
   }
@@ -278,10 +366,11 @@
   // The model entry of a data file, ready to run: its layers (InputLayer skipped), and m.
   function prepare(model) {
     if (prepared.has(model)) return prepared.get(model);
-    // Refused rather than computed wrongly: models with several inputs or given initial states.
-    if (model.initial_state !== undefined || model.layers.filter((l) => l.class_name === "InputLayer").length > 1) {
-      throw new Error(`model '${model.name}' takes initial states as inputs, which rnnCompute does not ` +
-                      "support (it starts every layer from zero states, as a fresh model.predict does)");
+    // Several inputs: the sequence, then the initial states of the first recurrent layer
+    // (published under "initial_state"); anything else is refused rather than computed wrongly.
+    const inputs = model.layers.filter((l) => l.class_name === "InputLayer").length;
+    if (inputs > 1 && model.initial_state === undefined) {
+      throw new Error(`model '${model.name}' has ${inputs} inputs but no initial_state: rnnCompute does not support it`);
     }
     const layers = model.layers.filter((l) => l.class_name !== "InputLayer").map(prepareLayer);
     if (!layers.length) throw new Error(`model '${model.name}' has no layer`);
@@ -290,7 +379,16 @@
         throw new Error("return_state is supported on the last layer only");
       }
     });
-    const result = { name: model.name, layers: layers, m: layers[0].inputSize };
+    const first = layers.find((layer) => layer.kind === "recurrent");
+    const takesStates = model.initial_state !== undefined;
+    if (takesStates && (!first || model.initial_state.length !== first.stateCount)) {
+      throw new Error(`model '${model.name}': ${model.initial_state.length} initial states for its recurrent layer`);
+    }
+    const withSize = layers.find((layer) => layer.inputSize !== undefined);
+    const result = {
+      name: model.name, layers: layers, m: withSize.inputSize,
+      initialStates: takesStates ? first.stateCount : 0,
+    };
     prepared.set(model, result);
     return result;
   }
@@ -299,23 +397,43 @@
   // { output, states, trace }: output is an array of T vectors (a sequence) or one vector (the
   // last step); states the final states of a last layer with return_state; trace (if asked)
   // one entry per recurrent layer: { layer, index, steps: [{ t, h, ... }] }.
-  function runSequence(prep, seq, withTrace) {
-    let value = seq, isSequence = true, states = null;
+  // initial: the states of the first recurrent layer (an array of Float64Array), or null.
+  // The trace entry of a masked model has mask (one boolean per time step); a Bidirectional
+  // layer's has forward and backward steps.
+  function runSequence(prep, seq, withTrace, initial) {
+    let value = seq, isSequence = true, states = null, mask = null, start = initial || null;
     const trace = [];
     prep.layers.forEach((layer, index) => {
+      if (layer.kind === "mask") {
+        if (!isSequence) throw new Error("Masking needs a sequence");
+        mask = value.map((x) => x.some((v) => v !== layer.maskValue));
+        value = value.map((x, t) => (mask[t] ? x : new Float64Array(x.length)));
+        return;
+      }
       if (layer.kind === "vector") {
         value = isSequence ? value.map((v) => layer.apply(v)) : layer.apply(value);
         return;
       }
       if (!isSequence) throw new Error(`${layer.className} needs a sequence, but the layer before returns its last step only`);
       if (!value.length) throw new Error("the sequence has no time step");
-      const out = layer.run(value, withTrace);
-      if (withTrace) trace.push({ layer: layer, index: index, steps: out.steps });
+      const out = layer.run(value, withTrace, start, mask);
+      start = null;  // for the first recurrent layer only
+      if (withTrace) {
+        const entry = { layer: layer, index: index, steps: out.steps, mask: mask };
+        if (layer.className === "Bidirectional") {
+          entry.steps = null;
+          entry.forward = out.steps.forward;
+          entry.backward = out.steps.backward;
+          entry.sequence = out.sequence;
+        }
+        trace.push(entry);
+      }
       if (layer.returnSequences) {
         value = out.sequence;
       } else {
         value = out.sequence[out.sequence.length - 1];
         isSequence = false;
+        mask = null;  // no time axis left to mask
       }
       states = layer.returnState ? out.states : null;
     });
@@ -348,10 +466,35 @@
 
   const nested = (v) => Array.from(v);
 
+  // The initial states of a model that takes them: options.initialState, or the published ones;
+  // each of shape (k, units), for the k sequences of the input.
+  function initialStates(model, prep, k, options) {
+    const given = options && options.initialState;
+    if (!prep.initialStates) {
+      if (given) throw new Error(`model '${model.name}' takes no initial state`);
+      return null;
+    }
+    const states = given || model.initial_state;
+    if (!Array.isArray(states) || states.length !== prep.initialStates) {
+      throw new TypeError(`model '${model.name}' takes ${prep.initialStates} initial states, each of shape (k, units)`);
+    }
+    return states.map((state, s) => {
+      if (!Array.isArray(state) || state.length !== k) {
+        throw new TypeError(`initial state ${s} must hold one row per sequence: ${k} (pass options.initialState)`);
+      }
+      return state.map((row) => Float64Array.from(row, (v) => {
+        if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError("an initial state holds finite numbers only");
+        return Math.fround(v);
+      }));
+    });
+  }
+
   // The whole batch, in model.predict's layout.
-  function predict(model, input) {
+  function predict(model, input, options) {
     const prep = prepare(model);
-    const runs = toBatch(input, prep.m).map((seq) => runSequence(prep, seq, false));
+    const batch = toBatch(input, prep.m);
+    const initial = initialStates(model, prep, batch.length, options);
+    const runs = batch.map((seq, a) => runSequence(prep, seq, false, initial && initial.map((state) => state[a])));
     const output = runs.map((r) => (r.isSequence ? r.output.map(nested) : nested(r.output)));
     if (!runs[0].states) return output;
     return [output].concat(runs[0].states.map((_, s) => runs.map((r) => nested(r.states[s]))));
@@ -396,8 +539,8 @@
     return model;
   }
 
-  function rnnCompute(slug, modelName, input) {
-    return loadData(slug).then((data) => predict(findModel(data, slug, modelName), input));
+  function rnnCompute(slug, modelName, input, options) {
+    return loadData(slug).then((data) => predict(findModel(data, slug, modelName), input, options));
   }
 
   window.RNNStepper = Object.assign(window.RNNStepper || {}, {

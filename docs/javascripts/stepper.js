@@ -12,6 +12,14 @@
 (function () {
   "use strict";
 
+  // The build puts this script in the page's content (sitebuild/diagrams.py): Material runs it
+  // again after each instant navigation to a page with a panel. Once is enough: start the
+  // new page's panels.
+  if (window.RNNStepperPanel) {
+    window.RNNStepperPanel.startAll();
+    return;
+  }
+
   const MAX_STEPS = 1000;
   const LINE_STYLES = 3;  // the chart draws output unit u with style u % 3 (shade and dash)
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -98,6 +106,13 @@
   }
 
   function describeLayer(layer) {
+    if (layer.kind === "mask") return `Masking (mask_value=${layer.maskValue})`;
+    if (layer.className === "Bidirectional") {
+      const options = [`merge_mode=${layer.mergeMode}`, layer.returnSequences ? "return_sequences" : "last step only"];
+      if (layer.returnState) options.push("return_state");
+      return `Bidirectional(${describeLayer(layer.forward).replace(/ \(.*\)$/, "")}, ${layer.forward.units} units; ` +
+             `${options.join(", ")})`;
+    }
     if (layer.kind === "vector") {
       return `${layer.timeDistributed ? "TimeDistributed(Dense)" : "Dense"}, ${layer.units} ` +
              `unit${layer.units > 1 ? "s" : ""}, ${layer.activation}`;
@@ -120,6 +135,7 @@
 
   function outputRange(prep) {
     const last = prep.layers[prep.layers.length - 1];
+    if (last.className === "Bidirectional" && last.mergeMode !== "concat") return null;
     const name = last.kind === "vector" ? last.activation : last.actName;
     return window.RNNStepper.RANGES[name] || null;
   }
@@ -133,10 +149,45 @@
     return [lo, hi];
   }
 
+  // The trace of a run as the panel shows it: one entry per recurrent layer, or per direction of
+  // a Bidirectional layer, each step's record with the states before it (hPrev, cPrev) and the
+  // time step it read. Steps are in reading order, except a Bidirectional layer's backward
+  // direction, put back in time order so that both directions line up at each time step.
+  function expandTrace(trace, T, initial) {
+    const entries = [];
+    const withPrevious = (steps, layer, start) => {
+      let h = start ? start[0] : new Float64Array(layer.units);
+      let c = start && start[1] ? start[1] : new Float64Array(layer.units);
+      return steps.map((record) => {
+        const out = Object.assign({ hPrev: h }, record);
+        if (record.c) out.cPrev = c;
+        h = record.h;
+        if (record.c) c = record.c;
+        return out;
+      });
+    };
+    trace.forEach((entry, k) => {
+      const start = k === 0 ? initial : null;
+      if (entry.layer.className === "Bidirectional") {
+        const f = entry.layer.forward, b = entry.layer.backward;
+        const split = start ? [start.slice(0, f.stateCount), start.slice(f.stateCount)] : [null, null];
+        const backward = withPrevious(entry.backward, b, split[1]);
+        entries.push({ layer: f, steps: withPrevious(entry.forward, f, split[0]), mask: entry.mask,
+                       label: "forward direction", index: entry.index });
+        entries.push({ layer: b, steps: backward.slice().reverse(), mask: entry.mask, timeOrdered: true,
+                       label: "backward direction", index: entry.index });
+      } else {
+        entries.push({ layer: entry.layer, steps: withPrevious(entry.steps, entry.layer, start), mask: entry.mask,
+                       index: entry.index });
+      }
+    });
+    return entries;
+  }
+
   // --- one panel --------------------------------------------------------------------------------
 
   class Panel {
-    constructor(root, model) {
+    constructor(root, model, data) {
       this.id = `rnn-stepper-${++panelCount}`;
       this.root = root;
       this.slug = root.dataset.slug;
@@ -149,13 +200,114 @@
       this.errors = new Map();  // "t,j" -> message
       this.good = null;  // the last valid result: { xs, output (T vectors or one), trace }
       this.selected = 0;
+      // A model that takes initial states starts from the page's (first sequence), editable.
+      this.initial = this.prep.initialStates
+        ? model.initial_state.map((state) => Float64Array.from(state[0])) : null;
+      this.stateErrors = new Map();  // "s,j" -> message
+      this.data = data;
       this.build();
+      this.buildModelChooser();
+      this.buildStateInputs();
+      this.attachDiagram();
       this.setInput(this.pageInput.map((row) => Float64Array.from(row)), true);
       // The chart is drawn for its box's width: redraw it when the box changes (window resized,
       // the grid beside it wider), in the next frame, outside the observer's callback.
       if (window.ResizeObserver) {
         new ResizeObserver(() => requestAnimationFrame(() => this.safely(() => this.fitToWidth()))).observe(this.chart);
       }
+    }
+
+    // <div class="rnn-stepper" data-choose="all">: a chooser of every model of the data file
+    // that the panel can run (Part F); choosing one rebuilds the panel for it.
+    buildModelChooser() {
+      if (this.root.dataset.choose !== "all" || !this.data) return;
+      const chooser = el("select", { id: `${this.id}-model`, class: "rnn-stepper__unitchooser" });
+      (this.data.models || []).forEach((entry) => {
+        try { window.RNNStepper.prepare(entry); } catch (error) { return; }
+        chooser.appendChild(el("option", { value: entry.name, text: entry.name, selected: entry === this.model }));
+      });
+      chooser.addEventListener("change", () => this.safely(() => {
+        const model = window.RNNStepper.findModel(this.data, this.slug, chooser.value);
+        livePanels.delete(this);
+        const panel = new Panel(this.root, model, this.data);
+        this.root.stepper = panel;
+        livePanels.add(panel);
+        this.root.dataset.model = model.name;
+        const again = this.root.querySelector(".rnn-stepper__model select");
+        if (again) again.focus();
+      }));
+      this.root.querySelector(".rnn-stepper__model").prepend(el("span", { class: "rnn-stepper__unitpick" }, [
+        el("label", { for: chooser.id, text: "Model" }), chooser,
+      ]), el("br"));
+    }
+
+    // The initial states of a model that takes them (Part F), as editable inputs.
+    buildStateInputs() {
+      if (!this.initial) return;
+      const layer = this.prep.layers.find((l) => l.kind === "recurrent");
+      const names = layer.className === "Bidirectional"
+        ? [layer.forward, layer.backward].flatMap((l, d) => (l.stateCount === 2 ? ["h", "c"] : ["h"]).map((v) => [v, d ? " (backward)" : " (forward)"]))
+        : (layer.stateCount === 2 ? [["h", ""], ["c", ""]] : [["h", ""]]);
+      const body = el("tbody");
+      this.initial.forEach((state, index) => {
+        const [letter, direction] = names[index];
+        const row = el("tr", {}, [el("th", { scope: "row", html:
+          `<span class="${letter === "c" ? "c-cell" : "c-h"}">${letter}<sub>−1</sub></span>${direction}` })]);
+        state.forEach((v, j) => {
+          const input = el("input", {
+            type: "text", class: "rnn-stepper__x rnn-stepper__state", "data-s": String(index), "data-j": String(j),
+            "aria-label": `initial ${letter === "c" ? "cell" : "hidden"} state${direction}, unit ${j + 1}`,
+            autocomplete: "off", spellcheck: "false",
+          });
+          input.value = shortText(v);
+          row.appendChild(el("td", {}, [input]));
+        });
+        body.appendChild(row);
+      });
+      body.addEventListener("input", (event) => this.safely(() => this.onStateEdit(event.target)));
+      const table = el("table", { class: "rnn-stepper__table rnn-stepper__states" }, [
+        el("caption", { text: "Initial states (initial_state), one number per unit: edit them too" }), body,
+      ]);
+      this.gridRegion.parentNode.before(el("div", {
+        class: "rnn-stepper__grid", tabindex: "0", role: "region", "aria-label": "Initial states (scrollable)",
+      }, [table]));
+    }
+
+    onStateEdit(target) {
+      if (!target.matches || !target.matches("input.rnn-stepper__state")) return;
+      const index = Number(target.dataset.s), j = Number(target.dataset.j);
+      const parsed = parseCell(target.value);
+      const key = `${index},${j}`;
+      if (parsed.error) {
+        this.stateErrors.set(key, `initial state ${index + 1}, unit ${j + 1}: ${parsed.error}.`);
+        target.setAttribute("aria-invalid", "true");
+      } else {
+        this.stateErrors.delete(key);
+        target.removeAttribute("aria-invalid");
+        this.initial[index][j] = Math.fround(parsed.value);
+      }
+      this.recompute();
+    }
+
+    // The page's cell diagram, driven by this panel (stepper-diagram.js), and a chooser of the
+    // unit it shows.
+    attachDiagram() {
+      this.diagram = null;
+      if (!window.RNNStepperDiagram) return;
+      const first = this.prep.layers.find((l) => l.kind === "recurrent");
+      if (!first) return;
+      const ranges = {};
+      first.quantities.forEach((q) => { if (q.range) ranges[q.key] = q.range; });
+      this.diagram = window.RNNStepperDiagram.attach(this.root, this.prep, ranges);
+      if (!this.diagram) return;
+      const chooser = el("select", { id: `${this.id}-unit`, class: "rnn-stepper__unitchooser" });
+      chooser.appendChild(el("option", { value: "-1", text: `every unit (${first.units})` }));
+      for (let j = 0; j < first.units; j++) chooser.appendChild(el("option", { value: String(j), text: `unit ${j + 1}` }));
+      chooser.addEventListener("change", () => this.safely(() => this.diagram.setUnit(Number(chooser.value))));
+      this.stepbar.appendChild(el("span", { class: "rnn-stepper__unitpick" }, [
+        el("label", { for: chooser.id, text: "Diagram shows" }), chooser,
+      ]));
+      this.root.classList.add("rnn-stepper--with-diagram");
     }
 
     fitToWidth() {
@@ -221,6 +373,7 @@
       }, [table]);
       // The output chart, beside the grid on a wide screen, under it on a phone.
       this.chart = el("div", { class: "rnn-stepper__chart" });
+      this.chart.addEventListener("click", (event) => this.safely(() => this.onChartClick(event)));
       root.appendChild(el("div", { class: "rnn-stepper__main" }, [this.gridRegion, this.chart]));
 
       // The selected step: slider, previous/next, and the values.
@@ -229,9 +382,10 @@
       this.stepOutput = el("output", { for: `${id}-t`, class: "rnn-stepper__t" });
       const prev = button("◀", () => this.select(this.selected - 1), "Previous time step");
       const next = button("▶", () => this.select(this.selected + 1), "Next time step");
-      root.appendChild(el("div", { class: "rnn-stepper__stepbar" }, [
+      this.stepbar = el("div", { class: "rnn-stepper__stepbar" }, [
         el("label", { for: `${id}-t`, text: "Time step" }), prev, this.slider, next, this.stepOutput,
-      ]));
+      ]);
+      root.appendChild(this.stepbar);
       this.values = el("table", { class: "rnn-stepper__values" });
       root.appendChild(el("div", { class: "rnn-stepper__valuewrap", tabindex: "0", role: "region",
                                    "aria-label": "Values at the selected time step (scrollable)" }, [this.values]));
@@ -406,6 +560,11 @@
       this.removeButton.setAttribute("aria-disabled", T === 0 ? "true" : "false");
       this.updateEmptyRow(T);
       const kept = this.good ? " The chart and the values below are still those of the last valid input." : "";
+      if (this.stateErrors.size) {
+        this.say(`Not updated: ${this.stateErrors.values().next().value}${kept}`);
+        this.markStale(true);
+        return;
+      }
       if (this.errors.size) {
         this.showMessages(null);
         const [t, j] = this.errors.keys().next().value.split(",").map(Number);
@@ -413,23 +572,63 @@
           ? `${this.errors.size} cells need a fix (see the messages under their rows).`
           : `x at t=${t}, feature ${j + 1} needs a fix (see the message under its row).`;
         this.say(`Not updated: ${what}${kept}`);
+        this.markStale(true);
         return;
       }
       if (T === 0) {
         this.showMessages(null);
-        this.say(`The sequence is empty: a recurrent layer needs at least one time step. Add a step.${kept}`);
+        this.say("The sequence is empty: a recurrent layer needs at least one time step. Add a step.");
+        this.clearResults();
         return;
       }
-      const result = window.RNNStepper.runSequence(this.prep, this.xs, true);
+      const result = window.RNNStepper.runSequence(this.prep, this.xs, true, this.initial);
+      result.trace = expandTrace(result.trace, T, this.initial);
       const overflowAt = this.firstNonFinite(result);
       this.showMessages(overflowAt);
       if (overflowAt !== null) {
         this.say(`Not updated: from t=${overflowAt} on, the output is not a finite number.${kept}`);
+        this.markStale(true);
         return;
       }
-      this.good = { xs: this.xs.map((x) => Float64Array.from(x)), output: result.output, trace: result.trace };
+      this.good = {
+        xs: this.xs.map((x) => Float64Array.from(x)), output: result.output, trace: result.trace,
+        states: result.states, mask: result.trace.length ? result.trace[0].mask : null,
+      };
+      this.markMasked();
       this.say("");
+      this.markStale(false);
       this.render();
+    }
+
+    // Masked time steps (a Masking layer): their rows say so.
+    markMasked() {
+      const mask = this.good.mask;
+      this.rows.forEach((row, t) => {
+        const masked = !!mask && mask[t] === false;
+        if (masked === row.classList.contains("rnn-stepper__row--masked")) return;
+        row.classList.toggle("rnn-stepper__row--masked", masked);
+        const head = row.firstChild;
+        head.textContent = String(t);
+        if (masked) head.appendChild(el("span", { class: "rnn-stepper__masktag", text: "masked" }));
+      });
+    }
+
+    // While an edit is invalid, what is shown is the last valid result: greyed out.
+    markStale(stale) {
+      this.root.classList.toggle("rnn-stepper--stale", stale);
+      if (this.diagram) this.diagram.svg.classList.toggle("diagram--stale", stale);
+    }
+
+    // No time step: no chart, no values, nothing on the diagram.
+    clearResults() {
+      this.good = null;
+      this.markStale(false);
+      this.chart.textContent = "";
+      this.chartGeometry = null;
+      this.values.textContent = "";
+      this.slider.max = "0";
+      this.stepOutput.textContent = "no time step";
+      if (this.diagram) this.diagram.clear();
     }
 
     firstNonFinite(result) {
@@ -501,43 +700,94 @@
       if (this.slider.value !== String(t)) this.slider.value = String(t);
       this.slider.setAttribute("aria-valuetext", `t = ${t}, of 0 to ${T - 1}`);
       this.stepOutput.textContent = `t = ${t}`;
+      if (this.selectedRow) this.selectedRow.classList.remove("rnn-stepper__row--selected");
+      this.selectedRow = this.rows[t] || null;
+      if (this.selectedRow) this.selectedRow.classList.add("rnn-stepper__row--selected");
       this.renderValues(t);
       this.moveCursor(t);
+      if (this.diagram) {
+        const moved = this.diagramStep !== undefined && this.diagramStep !== t;
+        this.diagramStep = t;
+        this.diagram.show(this.good, t, moved);
+      }
     }
 
     renderValues(t) {
       const good = this.good, rows = [];
       const group = (text) => `${rows.length ? "</tbody>" : ""}<tbody><tr class="rnn-stepper__group">` +
                               `<th colspan="2" scope="rowgroup">${escapeHtml(text)}</th></tr>`;
-      const row = (label, values, dom, key) => {
+      const row = (label, values, dom, key, unbounded) => {
         const [lo, hi] = dom, zero = (0 - lo) / (hi - lo);
+        const many = values.length > 1;
         const chips = Array.from(values, (v, index) => {
           const p = Math.max(0, Math.min(1, (v - lo) / (hi - lo)));
           const left = Math.min(p, zero) * 100, width = Math.abs(p - zero) * 100;
           return `<span class="rnn-stepper__chip" data-key="${key}" data-index="${index}" data-value="${v}">` +
+                 (many ? `<span class="rnn-stepper__unit" title="unit ${index + 1}">${index + 1}</span>` : "") +
                  `<span class="rnn-stepper__num">${fmt(v)}</span>` +
                  `<span class="rnn-stepper__bar" aria-hidden="true">` +
                  (lo < 0 ? `<span class="rnn-stepper__zero" style="left:${(zero * 100).toFixed(2)}%"></span>` : "") +
                  `<span class="rnn-stepper__fill ${label.colour}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></span>` +
                  "</span></span>";
         }).join("");
+        const scale = unbounded
+          ? `<span class="rnn-stepper__scale">bars from ${fmt(lo, 2)} to ${fmt(hi, 2)}</span>` : "";
         return `<tr><th scope="row"><span class="${label.colour}">${label.html}</span>` +
-               `<span class="rnn-stepper__name">${label.name}</span></th><td>${chips}</td></tr>`;
+               `<span class="rnn-stepper__name">${label.name}</span>${scale}</th><td>${chips}</td></tr>`;
       };
       rows.push(group("Input"));
       rows.push(row({ html: "x<sub>t</sub>", colour: "c-x", name: "input" }, good.xs[t], this.domains.x, "x"));
       let recurrentIndex = 0;
+      const layerCount = new Set(good.trace.map((entry) => entry.index)).size;
       good.trace.forEach((layerTrace, k) => {
         const layer = layerTrace.layer, step = layerTrace.steps[t];
-        const primes = recurrentIndex++;
-        const position = good.trace.length > 1 ? `Layer ${k + 1}: ` : "";
-        const reads = layer.goBackwards ? ` (reads x at t=${step.t})` : "";
-        rows.push(group(`${position}${describeLayer(layer)}${reads}`));
-        layer.quantities.forEach((q) => {
-          rows.push(row(quantityLabel(layer, q, primes), step[q.key], this.domains.layers[k][q.key], `${k}.${q.key}`));
-        });
+        const primes = layerTrace.label ? 0 : recurrentIndex++;
+        const position = layerCount > 1 ? `Layer ${k + 1}: ` : "";
+        const reads = layerTrace.timeOrdered ? " (reads the sequence from its last time step back)"
+          : layer.goBackwards ? ` (reads x at t=${step.t})` : "";
+        const direction = layerTrace.label ? `Bidirectional, ${layerTrace.label}: ` : "";
+        rows.push(group(`${position}${direction}${describeLayer(layer)}${reads}`));
+        if (step.masked) {
+          rows.push(`<tr class="rnn-stepper__masked"><td colspan="2">Masked time step: the gates below were ` +
+                    "computed, but the layer keeps the states of the step before, and its output repeats " +
+                    "the previous output.</td></tr>");
+        }
+        const domains = this.domains.layers[k];
+        const rowOf = (q) => row(quantityLabel(layer, q, primes), step[q.key], domains[q.key], `${k}.${q.key}`,
+                                 !q.range && !(q.key === "h" && window.RNNStepper.RANGES[layer.actName]));
+        if (layer.className === "LSTM") {
+          // In the order of c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t, then h_t = o_t ⊙ tanh(c_t).
+          const q = Object.fromEntries(layer.quantities.map((entry) => [entry.key, entry]));
+          const previous = step.cPrev;
+          rows.push(rowOf(q.f));
+          rows.push(row({ html: `c${"′".repeat(primes)}<sub>t−1</sub>`, colour: "c-cell", name: "previous cell state" },
+                        previous, domains.c, `${k}.c_prev`, true));
+          rows.push(rowOf(q.i), rowOf(q.cand), rowOf(q.c), rowOf(q.o), rowOf(q.h));
+        } else {
+          layer.quantities.forEach((q) => rows.push(rowOf(q)));
+        }
       });
       const last = this.prep.layers[this.prep.layers.length - 1];
+      const T = good.xs.length;
+      if (last.className === "Bidirectional") {
+        rows.push(group(`Output: the two directions merged (${last.mergeMode})`));
+        const label = { html: "y<sub>t</sub>", colour: "c-y", name: "output" };
+        if (this.sequenceOut) rows.push(row(label, good.output[t], this.domains.y, "y"));
+        else if (t === T - 1) rows.push(row(label, good.output, this.domains.y, "y"));
+      }
+      if (good.states && t === T - 1) {  // return_state: the final states, after the output
+        rows.push(group("Returned states (return_state), after the last time step"));
+        const names = last.className === "Bidirectional"
+          ? [last.forward, last.backward].flatMap((layer, d) => (layer.stateCount === 2 ? ["h", "c"] : ["h"])
+            .map((letter) => [letter, d ? "backward" : "forward"]))
+          : (last.stateCount === 2 ? [["h", ""], ["c", ""]] : [["h", ""]]);
+        good.states.forEach((state, index) => {
+          const [letter, direction] = names[index];
+          const label = { html: `${letter}<sub>T−1</sub>`, colour: letter === "c" ? "c-cell" : "c-h",
+                          name: `${direction ? direction + " " : ""}${letter === "c" ? "cell" : "hidden"} state` };
+          rows.push(row(label, state, domain(null, Array.from(state)), `state.${index}`, true));
+        });
+      }
       if (last.kind === "vector") {
         rows.push(group(`Output: ${describeLayer(last)}`));
         const label = { html: "y<sub>t</sub>", colour: "c-y", name: "output" };
@@ -612,6 +862,19 @@
       this.chartGeometry = { X: X, Y: Y, series: series, tOf: tOf };
     }
 
+    // A click on the chart selects the nearest time step.
+    onChartClick(event) {
+      const svg = this.chart.querySelector("svg.rnn-stepper__svg");
+      if (!svg || !this.chartGeometry || !this.good || !this.sequenceOut) return;
+      const box = svg.getBoundingClientRect(), T = this.good.xs.length;
+      const x = ((event.clientX - box.left) / box.width) * svg.viewBox.baseVal.width;
+      let best = 0;
+      for (let t = 1; t < T; t++) {
+        if (Math.abs(this.chartGeometry.X(t) - x) < Math.abs(this.chartGeometry.X(best) - x)) best = t;
+      }
+      this.select(best);
+    }
+
     moveCursor(t) {
       const svg = this.chart.querySelector("svg.rnn-stepper__svg");
       if (!svg || !this.chartGeometry) return;
@@ -639,7 +902,7 @@
     root.textContent = "Loading the model…";
     window.RNNStepper.loadData(slug).then((data) => {
       const model = window.RNNStepper.findModel(data, slug, name);
-      const panel = new Panel(root, model);
+      const panel = new Panel(root, model, data);
       root.stepper = panel;
       livePanels.add(panel);
       root.dataset.stepperState = "ready";
@@ -664,12 +927,19 @@
 
   // Material's document$ emits for every page, instant navigation included; opened from
   // file://, it does not always emit to a late subscriber, so the first page is also started on
-  // its own (startAll is idempotent).
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(startAll);
+  // its own (startAll is idempotent). This script sits in the page's content, before Material's
+  // own script: document$ may only exist once the page is parsed.
+  let subscribed = false;
+  function subscribe() {
+    if (!subscribed && window.document$ && typeof window.document$.subscribe === "function") {
+      subscribed = true;
+      window.document$.subscribe(startAll);
+    }
   }
+  window.RNNStepperPanel = { startAll: startAll };
+  subscribe();
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", startAll);
+    document.addEventListener("DOMContentLoaded", () => { subscribe(); startAll(); });
   } else {
     startAll();
   }
