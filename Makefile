@@ -54,3 +54,10 @@ bench: $(INSTALLED)
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:
 	rm -rf site site-offline site-offline.zip .cache
+
+.PHONY: mutate
+## mutate: mutation testing against the fast tests: mutmut on sitebuild/ and examples/publish.py,
+## Stryker on the panel's engine (docs/javascripts/stepper-compute.js) against the node tests
+## (tests/js); prints each score and the surviving mutants (mutation/run.py)
+mutate: $(INSTALLED)
+	$(BIN)/python mutation/run.py
