@@ -26,6 +26,7 @@ ALLOWED = [
     r"#\d+\b|\bquestion \d+",  # pull request, issue and Stack Overflow numbers
     r"^\s*\d+\.\s|\*\*\d+\.\s",  # numbered lists and numbered bold paragraphs
     r"\b(?:Figure|Figures|equation|equations|Equation|Equations) \(?\d+\)?(?:(?:,| and| to) \(?\d+\)?)*",
+    r"\b\d{4}\.\d{4,5}(?:v\d+)?\b",  # arXiv identifiers (1406.1078v3)
     r"(?<![\w.])[01](?![\w.]*\d)",  # 0 and 1: ranges, indices, defaults (between 0 and 1, row 0)
     r"\b(?:32|64)-bit\b",  # float32 and float64 as words
     r"\(32 by default\)",  # the batch_size of fit and predict, documented by Keras
@@ -39,8 +40,15 @@ def typed_numbers(text: str) -> list[tuple[int, str]]:
     allowed = {
         i for match in ALLOWED_RE.finditer(visible) for i in range(match.start(), match.end())
     }
+    # "(N)" refers to an equation when the page tags one with \tag{N} ("(1) gives z, (2) r")
+    tags = set(re.findall(r"\\tag\{(\d+)\}", text))
     found = []
     for match in NUMBER.finditer(visible):
+        if (
+            match.group(0) in tags
+            and visible[match.start() - 1 : match.end() + 1] == f"({match.group(0)})"
+        ):
+            continue
         if not all(i in allowed for i in range(match.start(), match.end())):
             found.append((visible.count("\n", 0, match.start()) + 1, match.group(0)))
     return found
@@ -78,6 +86,7 @@ def test_no_typed_number_in_any_page():
         "| 0.5000 | typed table cell |",
         "The last time step is t = 4, in words.",
         "The bias has shape (2, 9) here.",
+        "The model has (63) parameters, though the page tags equation \\(x \\tag{6}\\).",
         "A sum of −0.3751 and 2.",
         "Keras reports 54 parameters, and `count_params()` reports {{ params }}.",
     ],
@@ -102,6 +111,8 @@ def test_the_guard_flags_a_typed_number(prose_line):
         "Keras 2.3, `tf.keras` of TensorFlow 2 and Keras 3 use sigmoid; Keras 2.0 to 2.2 did not.",
         "Cho et al. (2014); Keras 3's own function; a value between 0 and 1; row 0 and row 1.",
         "as shown in equation (3) and equations (1) and (2)",
+        "$$\na \\tag{1}\n$$\n$$\nb \\tag{2}\n$$\nEquation (1) gives z, (2) the reset gate.",
+        "on arXiv: [1406.1078v1](https://arxiv.org/abs/1406.1078v1) and 1412.3555.",
         "---\ntitle: Part 9\nexample: examples/x2.py\n---\n# Title",
         "float32 and 32-bit floats, a Conv1D layer",
     ],
