@@ -32,6 +32,15 @@ STRYKER = REPO / "mutation" / "node_modules" / ".bin" / "stryker"
 STRYKER_REPORT = REPO / "mutation" / "reports" / "stryker.json"
 
 
+SHOW_DIFFS = """
+import sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+for name in sys.argv[1:]:
+    print("@@@", name)
+    print(get_diff_for_mutant(name, path=find_mutant(name).path))
+"""
+
+
 def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     print("$", " ".join(str(c) for c in command), flush=True)
     return subprocess.run(command, cwd=kwargs.pop("cwd", REPO), **kwargs)
@@ -70,8 +79,15 @@ def mutmut(jobs: int) -> int:
     )
     survivors = sorted(n for n, s in statuses.items() if s == "survived")
     print(f"\nmutmut: {len(survivors)} surviving mutants (reached by a fast test, not killed):")
-    for name in survivors:
-        diff = run([str(BIN / "mutmut"), "show", name], capture_output=True, text=True).stdout
+    # One process for every diff (`mutmut show NAME` takes seconds each).
+    diffs = subprocess.run(
+        [str(BIN / "python"), "-c", SHOW_DIFFS, *survivors],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for block in diffs.split("@@@ ")[1:]:
+        name, _, diff = block.partition("\n")
         changed = [
             ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")
         ]

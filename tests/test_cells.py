@@ -92,12 +92,17 @@ def test_run_writes_outputs_data_and_notebook(tmp_path, fresh_publish, capsys):
 
             # %%
             publish.text("note", "done")
+            publish.text("where", f"{__name__} {__file__}")
             """),
         encoding="utf-8",
     )
     out = tmp_path / "out"
     cells.run(script, out)
-    assert json.loads((out / "outputs.json").read_text()) == {"answer": "42", "note": "done"}
+    assert json.loads((out / "outputs.json").read_text()) == {
+        "answer": "42",
+        "note": "done",
+        "where": f"__main__ {script.resolve()}",
+    }
     data = json.loads((out / "data.json").read_text())
     assert data["chapter"] == "tiny-example" and data["models"] == []
     assert set(data["versions"]) == {"python", "tensorflow", "keras", "numpy"}
@@ -105,9 +110,14 @@ def test_run_writes_outputs_data_and_notebook(tmp_path, fresh_publish, capsys):
     assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
     assert [c.get("execution_count") for c in nb.cells[1:]] == [1, 2]
     assert nb.cells[1].source == 'import publish\nprint("hello")\npublish.value("answer", 42)'
-    assert nb.cells[1].outputs[0].text == "hello\n"
-    assert nb.cells[1].outputs[1].data["text/markdown"] == "42"
-    assert nb.metadata.kernelspec.name == "python3"
+    stream, display = nb.cells[1].outputs
+    assert (stream.output_type, stream.name, stream.text) == ("stream", "stdout", "hello\n")
+    assert display.output_type == "display_data"
+    assert display.data == {"text/markdown": "42", "text/plain": "42"}
+    assert nb.metadata == {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     assert "hello" in capsys.readouterr().out, "the build log keeps the printed output"
 
 
@@ -127,8 +137,19 @@ def test_main_reports_the_error_line_and_exits_1(tmp_path, fresh_publish, capsys
     folder.mkdir()
     shutil.copy(REPO / "examples" / "publish.py", folder)
     script = folder / "broken.py"
-    script.write_text("import publish\n\nx = {}['missing']\n")
+    script.write_text("# %%\nimport publish\n\n# %%\ny = 1\nx = {}['missing']\n")
     assert cells.main([str(script), str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("EXAMPLE ERROR ") and ":3: KeyError: 'missing'" in err.splitlines()[0]
+    assert err.splitlines()[0] == f"EXAMPLE ERROR {script}:6: KeyError: 'missing'"
     assert "Traceback" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_main_exits_0_after_a_good_run(tmp_path, fresh_publish):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "publish.py", folder)
+    script = folder / "good.py"
+    script.write_text("import publish\npublish.value('a', 1)\n")
+    assert cells.main([str(script), str(tmp_path / "out")]) == 0
+    assert json.loads((tmp_path / "out" / "outputs.json").read_text()) == {"a": "1"}

@@ -61,6 +61,8 @@ def test_vector():
 
 def test_array_text_fixed_decimals():
     assert publish.array_text(np.array([1.0, -0.5]), digits=2) == "array([ 1.00, -0.50])"
+    # six decimals by default, and no scientific notation for small numbers
+    assert publish.array_text(np.array([1e-7, 2.5])) == "array([0.000000, 2.500000])"
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -171,6 +173,10 @@ def test_a_difference_below_the_tolerance_passes_and_is_published(published):
     diff = publish.check_replay("r", [1.0, 2.0], [1.0, 2.0 + 9e-6])
     assert diff == pytest.approx(9e-6)
     assert published == {"r": f"9.0e{MINUS}06"}
+
+
+def test_a_difference_of_exactly_the_tolerance_passes(published):
+    assert publish.check_replay("r", [0.0], [1e-5]) == 1e-5
 
 
 def test_the_tolerance_is_1e_minus_5():

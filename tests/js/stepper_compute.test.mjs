@@ -231,3 +231,94 @@ test("rnnCompute is the one the panel's module exposes", () => {
   assert.equal(typeof rnnCompute, "function");
   assert.equal(typeof RNNStepper.runSequence, "function");
 });
+
+// --- activations, as Keras 3 defines them (keras/src/activations/activations.py) -----------------
+
+const SELU_SCALE = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
+const KERAS = {
+  linear: (z) => z,
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+  tanh: (z) => Math.tanh(z),
+  relu: (z) => Math.max(z, 0),
+  relu6: (z) => Math.min(Math.max(z, 0), 6),
+  hard_sigmoid: (z) => Math.min(Math.max(z + 3, 0), 6) / 6,
+  softsign: (z) => z / (1 + Math.abs(z)),
+  softplus: (z) => Math.log(1 + Math.exp(z)),
+  elu: (z) => (z > 0 ? z : Math.exp(z) - 1),
+  selu: (z) => SELU_SCALE * (z > 0 ? z : SELU_ALPHA * (Math.exp(z) - 1)),
+  exponential: (z) => Math.exp(z),
+  silu: (z) => z / (1 + Math.exp(-z)),
+  swish: (z) => z / (1 + Math.exp(-z)),
+};
+const Z = [-35, -7, -3.5, -1, -0.25, 0, 0.25, 1, 3.5, 7, 35];
+
+// A Dense layer of one unit that computes act(z) at each time step of the input [[z0], [z1], ...].
+function activationModel(activation) {
+  const config = { activation, use_bias: false };
+  return { name: "a", layers: [{ class_name: "TimeDistributed", config: { layer: { class_name: "Dense", config } }, weights: { kernel: [[1]] } }] };
+}
+
+for (const [name, f] of Object.entries(KERAS)) {
+  test(`activation ${name}, as Keras 3 defines it`, () => {
+    const got = RNNStepper.predict(activationModel(name), [Z.map((z) => [z])])[0].map(([v]) => v);
+    Z.forEach((z, k) => {
+      const want = f(Math.fround(z));
+      assert.ok(Math.abs(got[k] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${name}(${z}) = ${got[k]}, expected ${want}`);
+    });
+  });
+}
+
+test("softplus does not overflow for large inputs", () => {
+  const got = RNNStepper.predict(activationModel("softplus"), [[[800], [-800]]])[0];
+  close(got, [[800], [0]]);
+});
+
+test("an activation given as a serialized object is read by its name", () => {
+  const model = activationModel({ module: "keras.activations", class_name: "function", config: { name: "relu6" } });
+  close(RNNStepper.predict(model, [[[9], [-1], [2]]]), [[[6], [0], [2]]]);
+});
+
+test("softmax: a probability vector, even for large logits", () => {
+  const model = { name: "s", layers: [{ class_name: "Dense", config: { activation: "softmax" }, weights: { kernel: [[1, 2, 0]], bias: [0, 0, 0] } }] };
+  const [p] = RNNStepper.predict({ ...model, layers: [linearRnn({ return_sequences: false }).layers[1], model.layers[0]] }, [[[400]]]);
+  const h = 2 * Math.fround(400) + 1;  // 801: exp(2h) overflows without the shift by the maximum
+  const e = [Math.exp(h - 2 * h), 1, Math.exp(-2 * h)];
+  const sum = e[0] + e[1] + e[2];
+  close(p, e.map((v) => v / sum));
+});
+
+// --- the trace the panel shows ---------------------------------------------------------------------
+
+test("runSequence's trace: every recurrent layer, every step, t in reading order", () => {
+  const model = { name: "tr", layers: [linearRnn({ go_backwards: true }).layers[1], lstm().layers[0]] };
+  model.layers[1] = { ...lstm().layers[0] };
+  const prep = RNNStepper.prepare(model);
+  const seq = [[1], [2], [-1]].map((r) => Float64Array.from(r));
+  const run = RNNStepper.runSequence(prep, seq, true);
+  assert.equal(run.trace.length, 2);
+  assert.deepEqual(Array.from(run.trace, (l) => l.index), [0, 1]);
+  assert.deepEqual(Array.from(run.trace[0].steps, (s) => s.t), [2, 1, 0], "go_backwards reads t = 2, 1, 0");
+  const h = linearSteps([-1, 2, 1]);
+  close(run.trace[0].steps.map((s) => Array.from(s.h)), h.map((v) => [v]));
+  const second = lstmSteps(h);
+  const keys = Array.from(run.trace[1].steps, (s) => Object.keys(s).sort().join(","));
+  assert.deepEqual(keys, Array(3).fill("c,cand,f,h,i,o,t"));
+  close(run.trace[1].steps.map((s) => [s.h[0], s.c[0]]), second);
+  assert.equal(RNNStepper.runSequence(prep, seq, false).trace.length, 0);
+  const gruRun = RNNStepper.runSequence(RNNStepper.prepare(gru(true)), seq, true);
+  assert.deepEqual(Object.keys(gruRun.trace[0].steps[0]).sort(), ["cand", "h", "r", "t", "z"]);
+  close(gruRun.trace[0].steps.map((s) => s.h[0]), gruSteps([1, 2, -1], true));
+});
+
+test("prepare: each layer's kind, sizes and quantities, cached per model", () => {
+  const model = { name: "p", layers: [lstm().layers[0]] };
+  const prep = RNNStepper.prepare(model);
+  assert.equal(RNNStepper.prepare(model), prep, "prepared once per model");
+  assert.equal(prep.m, 1);
+  assert.equal(prep.layers[0].kind, "recurrent");
+  assert.equal(prep.layers[0].units, 1);
+  assert.deepEqual(Array.from(prep.layers[0].quantities, (q) => q.key), ["i", "f", "cand", "o", "c", "h"]);
+  assert.deepEqual(Array.from(prep.layers[0].quantities[0].range), [0, 1]);
+  assert.deepEqual(Array.from(prep.layers[0].quantities[2].range), [-1, 1]);
+  assert.deepEqual(Array.from(RNNStepper.RANGES.relu6), [0, 6]);
+});
