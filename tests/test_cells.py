@@ -5,6 +5,7 @@ writes. The scripts are tiny and import no TensorFlow."""
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import sys
 import textwrap
@@ -106,6 +107,9 @@ def test_run_writes_outputs_data_and_notebook(tmp_path, fresh_publish, capsys):
     data = json.loads((out / "data.json").read_text())
     assert data["chapter"] == "tiny-example" and data["models"] == []
     assert set(data["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    # numpy is imported (by publish), so its version is recorded; TensorFlow is not here
+    assert data["versions"]["numpy"] == sys.modules["numpy"].__version__
+    assert data["versions"]["python"] == platform.python_version()
     nb = nbformat.read(out / "notebooks" / "tiny-example.ipynb", as_version=4)
     assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
     assert [c.get("execution_count") for c in nb.cells[1:]] == [1, 2]
