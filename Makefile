@@ -80,3 +80,10 @@ upstream: upstream-install
 ## python -m sitebuild.compare OLD NEW
 compare-upstream: build upstream
 	$(BIN)/python -m sitebuild.compare site site-upstream --report upstream-report.md
+
+.PHONY: mutate
+## mutate: mutation testing against the fast tests: mutmut on sitebuild/ and examples/publish.py,
+## Stryker on the panel's engine (docs/javascripts/stepper-compute.js) against the node tests
+## (tests/js); prints each score and the surviving mutants (mutation/run.py)
+mutate: $(INSTALLED)
+	$(BIN)/python mutation/run.py

@@ -260,3 +260,119 @@ def test_imports_are_found_however_they_are_written():
         "helper_c",
         "helper_d",
     }
+
+
+# --- cache keys: what a change must rerun, and examples that die without a traceback ---------
+
+
+def test_a_helper_imported_through_another_helper_reruns_its_users(examples, tmp_path):
+    write(examples / "inner.py", "VALUE = 1\n")
+    write(examples / "outer.py", "from inner import VALUE\n")
+    user = write(
+        examples / "user.py", "import publish\nimport outer\npublish.value('a', outer.VALUE)\n"
+    )
+    cache = tmp_path / "cache"
+    runner.run_examples([user], cache, log=quiet)
+    write(examples / "inner.py", "VALUE = 2\n")
+    results, errors = runner.run_examples([user], cache, log=quiet)
+    assert not errors and results[user.resolve()].ran, "a change two imports away did not rerun"
+    assert results[user.resolve()].outputs == {"a": "2"}
+
+
+def test_local_imports_follow_helpers_and_ignore_other_modules(examples):
+    write(examples / "inner.py", "import numpy\nimport user\n")  # a cycle back to the script
+    write(examples / "outer.py", "import os\nfrom inner import x\n")
+    user = write(examples / "user.py", "import publish, outer\n")
+    assert runner.local_imports(user) == [
+        examples / n for n in ("inner.py", "outer.py", "publish.py")
+    ]
+
+
+@pytest.fixture
+def runner_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the runner's code (runner.py, cells.py), which the cache key reads instead of
+    the real files, so that a test can change it."""
+    folder = tmp_path / "sitebuild"
+    folder.mkdir()
+    for name in ("runner.py", "cells.py"):
+        shutil.copy(REPO / "sitebuild" / name, folder / name)
+    monkeypatch.setattr(runner, "__file__", str(folder / "runner.py"))
+    return folder
+
+
+@pytest.mark.parametrize("changed", ["runner.py", "cells.py"])
+def test_a_change_to_the_runner_code_reruns_every_example(examples, tmp_path, runner_copy, changed):
+    scripts, cache = [one(examples, "alpha"), one(examples, "beta")], tmp_path / "cache"
+    runner.run_examples(scripts, cache, log=quiet)
+    with open(runner_copy / changed, "a", encoding="utf-8") as code:
+        code.write("\n# a change\n")
+    results, _ = runner.run_examples(scripts, cache, log=quiet)
+    assert all(results[s.resolve()].ran for s in scripts), f"a change to {changed} reran nothing"
+
+
+def test_the_cache_key_depends_on_script_helpers_code_and_versions(examples, runner_copy):
+    write(examples / "inner.py", "X = 1\n")
+    write(examples / "outer.py", "import inner\n")
+    script = write(examples / "user.py", "import outer\n")
+    versions = {"python": "3.11", "numpy": "2"}
+    key = runner.cache_key(script, versions)
+    assert key == runner.cache_key(script, dict(reversed(versions.items()))), "not deterministic"
+    assert len(key) == 20
+    keys = {key}
+    for path, text in [
+        (examples / "inner.py", "X = 2\n"),
+        (examples / "outer.py", "import inner  # \n"),
+        (script, "import outer\n\n"),
+        (runner_copy / "cells.py", "changed"),
+        (runner_copy / "runner.py", "changed"),
+    ]:
+        path.write_text(text, encoding="utf-8")
+        keys.add(runner.cache_key(script, versions))
+    keys.add(runner.cache_key(script, {**versions, "numpy": "3"}))
+    assert len(keys) == 7, "a change left the cache key as it was"
+
+
+def test_an_example_that_exits_without_a_traceback_names_script_and_code(examples, tmp_path):
+    script = write(
+        examples / "quits.py",
+        """\
+        import os
+        import publish
+        print("step 1 done", flush=True)
+        os._exit(3)
+        """,
+    )
+    results, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    assert not results and len(errors) == 1
+    lines = str(errors[0]).splitlines()
+    assert lines[0] == f"{script}: exited with code 3"
+    assert lines[1] == "  last lines of its output:"
+    assert "    step 1 done" in lines[2:], "the output before the exit is not shown"
+    assert not list((tmp_path / "cache").glob("quits--*")), "a failed run left an entry"
+
+
+def test_an_example_that_crashes_names_script_and_signal(examples, tmp_path):
+    script = write(
+        examples / "crashes.py",
+        """\
+        import os, signal
+        import publish
+        print("before the crash", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+    )
+    _, errors = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    assert len(errors) == 1
+    lines = str(errors[0]).splitlines()
+    assert lines[0] == f"{script}: exited with code {-signal.SIGKILL}"
+    assert "    before the crash" in lines[2:]
+
+
+def test_the_error_message_keeps_the_last_25_lines():
+    log = "\n".join(f"line {i}" for i in range(40))
+    message = runner._error_message(Path("x.py"), log, 1)
+    lines = message.splitlines()
+    assert lines[0] == "x.py: exited with code 1"
+    assert lines[2:] == [f"    line {i}" for i in range(15, 40)]
+    named = runner._error_message(Path("x.py"), "noise\nEXAMPLE ERROR x.py:3: E: m\nmore", 1)
+    assert named.splitlines()[0] == "x.py:3: E: m"

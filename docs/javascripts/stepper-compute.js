@@ -440,8 +440,11 @@
     return { output: value, isSequence: isSequence, states: states, trace: trace };
   }
 
+  const FLOAT32_MAX = 3.4028234663852886e38;
+
   // Checks an input of shape (k, l, m) and converts it, rounded to float32 as model.predict
-  // does, to k arrays of l Float64Array(m).
+  // does, to k arrays of l Float64Array(m). NaN, infinities and numbers beyond float32 are
+  // refused with their position.
   function toBatch(input, m) {
     const shape = "an array of shape (k, l, m): k sequences of l steps of m numbers";
     if (!Array.isArray(input) || !input.length) throw new TypeError(`the input must be ${shape}`);
@@ -456,8 +459,14 @@
         }
         const x = new Float64Array(m);
         for (let j = 0; j < m; j++) {
-          if (typeof row[j] !== "number") throw new TypeError(`input[${a}][${t}][${j}] is not a number`);
-          x[j] = Math.fround(row[j]);
+          const v = row[j];
+          if (typeof v !== "number") throw new TypeError(`input[${a}][${t}][${j}] is not a number`);
+          // Refused, as the panel refuses them: Keras would compute NaN or infinities from them.
+          if (!Number.isFinite(v)) throw new RangeError(`input[${a}][${t}][${j}] is ${v}, not a finite number`);
+          x[j] = Math.fround(v);
+          if (!Number.isFinite(x[j])) {
+            throw new RangeError(`input[${a}][${t}][${j}] = ${v} is beyond float32 (largest ${FLOAT32_MAX})`);
+          }
         }
         return x;
       });
