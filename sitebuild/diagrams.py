@@ -3,7 +3,6 @@
 A chapter gets a panel with ``<div class="rnn-stepper" data-slug=... data-model=...>``. On such
 a page only, and at build time:
 
-- Part F's page gets a panel appended (``APPENDED``), until it places its own;
 - the panel's scripts are added at the end of the page's content (``SCRIPTS``), so that pages
   without a panel load none of them. They sit inside Material's content container, whose
   scripts Material runs again after an instant navigation (the scripts guard against a second
@@ -37,23 +36,6 @@ ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 DESC = re.compile(r"(<desc\b[^>]*>).*?(</desc>)", re.S)
 ROOT = re.compile(r"<svg\b([^>]*)>")
 END_OF_CONTENT = "</article>"
-
-
-# Pages that have no panel of their own yet get one appended (the Markdown in
-# sitebuild/appended/<page>): Part F, with a chooser of every model of its data file. Once the
-# page places its own panel, the file is not used (and can go).
-APPENDED = Path(__file__).parent / "appended"
-
-
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    extra = APPENDED / page.file.src_uri
-    if (
-        page.file.src_uri.endswith(".md")
-        and extra.is_file()
-        and 'class="rnn-stepper"' not in markdown
-    ):
-        return markdown.rstrip("\n") + "\n" + extra.read_text(encoding="utf-8")
-    return markdown
 
 
 def has_panel(output: str) -> bool:
