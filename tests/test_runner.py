@@ -196,6 +196,33 @@ def test_an_interrupted_run_leaves_no_entry_and_reruns(examples, tmp_path):
     assert not list(cache.glob(".tmp-*")), "the killed build's temporary folder was not cleaned"
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated outputs.json", "empty data.json", "missing notebook", "missing outputs.json"],
+)
+def test_a_damaged_cache_entry_is_a_miss_that_heals(examples, tmp_path, damage):
+    script, cache, lines = one(examples), tmp_path / "cache", []
+    first, _ = runner.run_examples([script], cache, log=quiet)
+    entry = first[script.resolve()].entry
+    outputs = entry / "outputs.json"
+    if damage == "truncated outputs.json":
+        outputs.write_text(outputs.read_text(encoding="utf-8")[:-3], encoding="utf-8")
+    elif damage == "empty data.json":
+        (entry / "data.json").write_text("", encoding="utf-8")
+    elif damage == "missing notebook":
+        next(entry.glob("notebooks/*.ipynb")).unlink()
+    else:
+        outputs.unlink()
+    results, errors = runner.run_examples([script], cache, log=lines.append)
+    assert not errors, errors
+    assert results[script.resolve()].ran, f"the damaged entry was used ({damage})"
+    assert results[script.resolve()].outputs == {"answer": "1"}
+    damaged = [ln for ln in lines if "is damaged" in ln and "running again" in ln]
+    assert damaged and damaged[0].startswith(f"{script}: cache entry "), lines
+    again, _ = runner.run_examples([script], cache, log=quiet)
+    assert not again[script.resolve()].ran, "the healed entry is not used"
+
+
 def test_examples_run_in_parallel(examples, tmp_path):
     scripts = [
         write(
