@@ -134,7 +134,8 @@ def installed_versions() -> dict[str, str | None]:
 
 def cache_key(script: Path, versions: dict) -> str:
     digest = hashlib.sha256()
-    runner_code = [Path(__file__), Path(__file__).with_name("cells.py")]
+    here = Path(__file__)
+    runner_code = [here, here.with_name("cells.py"), here.with_name("notebook_setup.py")]
     for path in [script, *local_imports(script), *runner_code]:
         digest.update(display(path).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(json.dumps(versions, sort_keys=True).encode())
