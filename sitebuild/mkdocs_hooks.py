@@ -208,8 +208,14 @@ def indent_code_lines(html: str) -> str:
     return CODE_LINE.sub(indent, html)
 
 
+def focusable_tables(html: str) -> str:
+    """A table wider than the text scrolls in its own box (a phone, a long vector column):
+    keyboard users must be able to focus it to scroll it (axe scrollable-region-focusable)."""
+    return html.replace("<table>", '<table tabindex="0">')
+
+
 def on_page_content(html: str, page, config, files) -> str:
-    return indent_code_lines(link_diagrams(html))
+    return focusable_tables(indent_code_lines(link_diagrams(html)))
 
 
 def on_pre_page(page, config, files):

@@ -40,6 +40,11 @@ CODE = re.compile(r"(<(code|pre)\b.*?</\2>)", re.S)
 DOLLARS = re.compile(r"\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$", re.S)
 
 
+# A display equation wider than a phone scrolls in its own box: keyboard users must be able to
+# focus it to scroll it (axe scrollable-region-focusable), as MathJax's own script allowed.
+FOCUS = {"div": ' tabindex="0"', "span": ""}
+
+
 class TypesetError(Exception):
     """Node is missing, MathJax is not installed, or an equation is not valid TeX."""
 
@@ -170,7 +175,7 @@ def typeset_page(page_html: str, typesetter: Typesetter) -> str:
     def arithmatex(match: re.Match) -> str:
         if not DELIMITED.match(html.unescape(match["tex"]).strip()):
             return match[0]
-        return f'<{match["tag"]} class="arithmatex">{next(typeset)}</{match["tag"]}>'
+        return f'<{match["tag"]} class="arithmatex"{FOCUS[match["tag"]]}>{next(typeset)}</{match["tag"]}>'
 
     page_html = ARITHMATEX.sub(arithmatex, page_html)
     if notebook:
@@ -178,7 +183,7 @@ def typeset_page(page_html: str, typesetter: Typesetter) -> str:
         def dollars(match: re.Match) -> str:
             svg = next(typeset)
             tag = "div" if match["display"] is not None else "span"
-            return f'<{tag} class="arithmatex">{svg}</{tag}>'
+            return f'<{tag} class="arithmatex"{FOCUS[tag]}>{svg}</{tag}>'
 
         def block(match: re.Match) -> str:
             parts = CODE.split(match[2])

@@ -101,8 +101,24 @@ TEXT_OUTSIDE_CODE_AND_MATH = """() => {
 }"""
 
 
+RENDER_EVERYTHING = """() => {
+  if (document.getElementById('test-render-everything')) return;
+  const style = document.createElement('style');
+  style.id = 'test-render-everything';
+  style.textContent = '* { content-visibility: visible !important; }';
+  document.head.appendChild(style);
+}"""
+
+
+def render_everything(visit: Visit) -> None:
+    """Lay out the blocks the site leaves to be laid out when scrolled near (site.css,
+    content-visibility: auto), so that sizes and positions are the ones a reader meets."""
+    visit.page.evaluate(RENDER_EVERYTHING)
+
+
 def math_problems(visit: Visit) -> list[str]:
     page, problems = visit.page, []
+    render_everything(visit)
     if not visit.math_ready:
         problems.append("some equations were not typeset when the page loaded")
     scripts = page.eval_on_selector_all(
@@ -211,6 +227,7 @@ LAYOUT = r"""() => {
 
 def layout_problems(visit: Visit) -> list[str]:
     """The page never scrolls sideways, and no two tables overlap (by their visible boxes)."""
+    render_everything(visit)
     found = visit.page.evaluate(LAYOUT)
     problems = []
     if found["pageWidth"] > found["width"]:

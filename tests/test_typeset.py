@@ -35,7 +35,7 @@ def test_chapter_equations_become_svg_with_mathml(typesetter):
     assert "\\(" not in out.split("<pre>")[0] and "\\[" not in out, "TeX left on the page"
     assert out.count("<mjx-container") == 2 and out.count("<svg") >= 2
     assert '<span class="arithmatex"><mjx-container' in out
-    assert '<div class="arithmatex"><mjx-container' in out
+    assert '<div class="arithmatex" tabindex="0"><mjx-container' in out
     # \class keeps the colour class; MathML for screen readers; the equation number.
     assert re.search(r'<g [^>]*class="[^"]*\bc-x\b', out)
     assert out.count("<mjx-assistive-mml") == 2 and "<math" in out
