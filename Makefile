@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build offline test lint format bench clean chapter
@@ -16,24 +17,33 @@ $(INSTALLED): requirements.txt requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# Install MathJax (equations are typeset at build time) and Lighthouse (make bench), pinned in
+# package.json and package-lock.json, into node_modules/ (again whenever they change).
+$(NODE_INSTALLED): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 18 or later and npm are needed: they typeset \
+	the equations. Debian/Ubuntu: sudo apt-get install nodejs npm; macOS: brew install node; \
+	others: https://nodejs.org/en/download"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## serve: build and serve the site on http://127.0.0.1:8000 with live reload
-serve: $(INSTALLED)
+serve: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 ## build: build the site into site/ (strict: any warning fails)
-build: $(INSTALLED)
+build: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/mkdocs build --strict
 
 ## offline: the copy for reading from disk, site-offline/ and site-offline.zip
-offline: $(INSTALLED)
+offline: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m sitebuild.offline site-offline
 
 ## chapter: start a new chapter: make chapter SLUG=bidirectional TITLE="Part F: Bidirectional"
-chapter: $(INSTALLED)
+chapter: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m sitebuild.scaffold "$(SLUG)" "$(TITLE)"
 
 ## test: lint and format checks, then the whole test suite
-test: lint
+test: lint $(NODE_INSTALLED)
 	$(BIN)/python -m pytest
 
 ## lint: ruff's lint and format checks (rules in pyproject.toml)
@@ -46,19 +56,23 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: time cold, warm and bare builds against mkdocs-jupyter's execution, and the
-## step-through panel's update at T = 500 (both run; either missing its target fails)
-bench: $(INSTALLED)
+## bench: time cold, warm and bare builds against mkdocs-jupyter's execution, the
+## step-through panel's update at T = 500, and Lighthouse (mobile) on the pages (all run;
+## any missing its target fails)
+bench: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python benchmarks/build_times.py; status=$$?; \
-	$(BIN)/python benchmarks/stepper_update.py && exit $$status
+	$(BIN)/python benchmarks/stepper_update.py || status=1; \
+	$(BIN)/mkdocs build --strict -q -d .cache/bench-site \
+	  && $(BIN)/python benchmarks/lighthouse.py .cache/bench-site || status=1; \
+	exit $$status
 
 ## clean: remove the built site and the example cache (git clean -fdX does the same and more)
 clean:
-	rm -rf site site-offline site-offline.zip .cache
+	rm -rf site site-offline site-offline.zip .cache node_modules
 
 ## install: create .venv and install the pinned requirements (every other target does it too;
 ## the workflows run it once, before the build and the tests)
-install: $(INSTALLED)
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 # --- the upstream build: what the newest TensorFlow, Keras and NumPy change ---------------
 UPSTREAM_VENV := .venv-upstream

@@ -70,9 +70,18 @@ def copy_repository(into: Path, name: str = "repo") -> Path:
         REPO,
         root,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".cache", "site", "site-offline", "__pycache__", ".pytest_cache"
+            ".git",
+            ".venv",
+            ".cache",
+            "site",
+            "site-offline",
+            "__pycache__",
+            ".pytest_cache",
+            "node_modules",
         ),
     )
+    if (REPO / "node_modules").is_dir():  # MathJax, for the equations: shared, not copied
+        (root / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     return root
 
 

@@ -10,7 +10,9 @@ captured. ``OUT_DIR`` receives:
 * ``outputs.json``: the named outputs the script published (``publish.table`` ...);
 * ``data.json``: the chapter's reader data: its slug, the Python, TensorFlow, Keras and NumPy
   versions the script ran with, and the models it recorded (``publish.model``);
-* ``notebooks/<slug>.ipynb``: the script as an executed notebook, each cell with its outputs.
+* ``notebooks/<slug>.ipynb``: the script as an executed notebook, each cell with its outputs
+  (each published output under its name), after a setup cell that defines ``publish`` from its
+  source (``sitebuild/notebook_setup.py``), so that the notebook runs without the repository.
 
 On an exception, nothing is written; the script's file, line and exception go to stderr as
 one line starting with ``EXAMPLE ERROR``, followed by the traceback, and the exit code is 1.
@@ -31,7 +33,10 @@ from pathlib import Path
 
 import nbformat
 
+from sitebuild.notebook_setup import labelled
 from sitebuild.runner import slug_of
+
+SETUP_TEMPLATE = Path(__file__).with_name("notebook_setup.py")
 
 CELL_MARK = re.compile(r"^# %%(.*)$")
 SNIPPET_MARK = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")  # sections the pages include
@@ -98,6 +103,18 @@ def _error_line(script: Path, exc: BaseException) -> str:
     return f"{where}: {type(exc).__name__}: {message[0] if message else ''}".rstrip()
 
 
+def setup_cell(publish_source: str) -> nbformat.NotebookNode:
+    """The notebook's first cell: ``publish`` defined from its source, outputs labelled. Tagged
+    ``remove-cell`` (the notebook page leaves it out) and collapsed in Jupyter."""
+    template = SETUP_TEMPLATE.read_text(encoding="utf-8")
+    if template.count('PUBLISH_SOURCE = ""') != 1:
+        raise ValueError(f'{SETUP_TEMPLATE.name}: expected one line PUBLISH_SOURCE = ""')
+    source = template.replace('PUBLISH_SOURCE = ""', f"PUBLISH_SOURCE = {publish_source!r}")
+    cell = nbformat.v4.new_code_cell(source.strip("\n"))
+    cell.metadata.update({"tags": ["remove-cell"], "jupyter": {"source_hidden": True}})
+    return cell
+
+
 def run(script: Path, out_dir: Path) -> None:
     script = script.resolve()
     sys.path.insert(0, str(script.parent))
@@ -110,6 +127,7 @@ def run(script: Path, out_dir: Path) -> None:
             "language_info": {"name": "python"},
         }
     )
+    notebook.cells.append(setup_cell(Path(publish.__file__).read_text(encoding="utf-8")))
     outputs: dict[str, str] = {}
     current: list = []  # the outputs of the cell being run
 
@@ -117,9 +135,10 @@ def run(script: Path, out_dir: Path) -> None:
         if name in outputs:
             raise ValueError(f"output {name!r} is published twice")
         outputs[name] = markdown
+        shown = labelled(name, markdown)
         current.append(
             nbformat.v4.new_output(
-                "display_data", data={"text/markdown": markdown, "text/plain": markdown}
+                "display_data", data={"text/markdown": shown, "text/plain": shown}
             )
         )
 

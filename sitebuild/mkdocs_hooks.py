@@ -9,8 +9,9 @@ Listed under ``hooks:`` in ``mkdocs.yml``. A chapter names its example in its fr
 and includes what the example published with ``{{ name }}`` (``{{ versions.keras }}`` works on
 every page). For each example the build also publishes ``data/<slug>.json`` (the reader data,
 also as the script ``data/<slug>.js`` for the step-through panel) and ``notebooks/<slug>.ipynb``
-(the executed script, rendered by mkdocs-jupyter). The site's own MathJax is copied from the
-``django-static-mathjax`` package to ``assets/mathjax/``.
+(the executed script, rendered by mkdocs-jupyter). Equations are typeset here, when the site is
+built (``sitebuild.typeset``): no page loads MathJax; its stylesheet is published as
+``assets/stylesheets/mathjax.css``.
 
 ``mkdocs build`` stops on any error with a message naming the file and line. ``mkdocs serve``
 keeps running and shows the error in place of the page, until the next save fixes it.
@@ -33,13 +34,14 @@ from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
+from sitebuild.typeset import TypesetError, Typesetter, typeset_page
 
 log = logging.getLogger("mkdocs.hooks.examples")
 
 INCLUDE = re.compile(r"\{\{ *([A-Za-z_][\w.]*) *\}\}")
-MATHJAX_SCRIPT = "assets/mathjax/tex-svg-full.js"
-# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN (the site's MathJax 3 is used
-# instead) and has a script that would import Mermaid from a CDN: both are removed.
+MATHJAX_CSS = "assets/stylesheets/mathjax.css"
+# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN (the equations are typeset at
+# build time instead) and has a script that would import Mermaid from a CDN: both are removed.
 NOTEBOOK_CDN_CODE = [
     re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
     re.compile(
@@ -126,12 +128,12 @@ def on_files(files: Files, config) -> Files:
     _state["offline"] = _offline_zip(config)  # starts now, beside the rest of this build
     if _state["offline"]:
         _state["offline"].start()
-    import mathjax  # django-static-mathjax: MathJax's ready-made bundles, as plain files
-
-    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-    files.append(
-        File.generated(config, MATHJAX_SCRIPT, abs_src_path=str(es5 / Path(MATHJAX_SCRIPT).name))
-    )
+    _state["typesetter"] = typesetter = Typesetter()
+    try:
+        css = typesetter.stylesheet()
+    except TypesetError as error:
+        raise PluginError(f"typesetting the equations: {error}") from error
+    files.append(File.generated(config, MATHJAX_CSS, content=css))
     return files
 
 
@@ -184,6 +186,48 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     return INCLUDE.sub(include, markdown)
 
 
+DIAGRAM = re.compile(r'(<a\b[^>]*>\s*)?(<img\b[^>]*class="[^"]*\bdiagram\b[^"]*"[^>]*>)')
+SRC = re.compile(r'\bsrc="([^"]+)"')
+
+
+def link_diagrams(html: str) -> str:
+    """Each diagram (``<img class="diagram">``) becomes a link to its SVG: tapped on a phone,
+    it opens at its full size, where its labels are as large as drawn."""
+
+    def wrap(match: re.Match) -> str:
+        src = SRC.search(match[2])
+        if match[1] or not src:  # already a link, or no file to open
+            return match[0]
+        return f'<a class="diagram-link" href="{src[1]}">{match[2]}</a>'
+
+    return DIAGRAM.sub(wrap, html)
+
+
+# A code line (pymdownx.highlight's line_spans), its first token's tag if any, its indentation.
+CODE_LINE = re.compile(r'<span id="(__span-[\d-]+)">((?:<span class="[^"]*">)?)( +)')
+
+
+def indent_code_lines(html: str) -> str:
+    """Each indented code line gets its indentation as ``--indent``: on paper, a long line
+    wraps and continues at its own indentation (``docs/stylesheets/print.css``)."""
+
+    def indent(match: re.Match) -> str:
+        spaces = len(match[3])
+        return f'<span id="{match[1]}" style="--indent: {spaces}ch">{match[2]}{match[3]}'
+
+    return CODE_LINE.sub(indent, html)
+
+
+def focusable_tables(html: str) -> str:
+    """A table wider than the text scrolls in its own box (a phone, a long vector column):
+    keyboard users must be able to focus it to scroll it (axe scrollable-region-focusable)."""
+    return html.replace("<table>", '<table tabindex="0">')
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    return focusable_tables(indent_code_lines(link_diagrams(html)))
+
+
 def on_pre_page(page, config, files):
     """A notebook page's "Edit this page" opens the example it was made from."""
     script = _state["notebooks"].get(page.file.src_uri)
@@ -193,6 +237,13 @@ def on_pre_page(page, config, files):
 
 
 def on_post_page(output: str, page, config) -> str:
+    try:
+        output = typeset_page(output, _state.setdefault("typesetter", Typesetter()))
+    except TypesetError as error:
+        message = f"{display(Path(page.file.abs_src_path))}: {error}"
+        if not _state["serving"]:
+            raise PluginError(message) from error
+        log.error(message)
     if page.file.src_uri.endswith(".ipynb"):
         for code in NOTEBOOK_CDN_CODE:
             output = code.sub("", output)
@@ -210,7 +261,12 @@ def _offline_zip(config):
     from sitebuild.offline import OfflineZip, zip_key
 
     config_file = Path(config.config_file_path)
-    sources = [config_file, Path(config.docs_dir), Path(__file__).parent]
+    sources = [
+        config_file,
+        Path(config.docs_dir),
+        Path(__file__).parent,
+        REPO / "package-lock.json",
+    ]
     if config.theme.custom_dir:
         sources.append(Path(config.theme.custom_dir))
     key = zip_key(sources, [result.entry for result in _state["results"].values()])
@@ -220,11 +276,22 @@ def _offline_zip(config):
 def on_post_build(config) -> None:
     from sitebuild.offline import ZIP_NAME
 
+    _close_typesetter()
+
     if _state.get("offline"):
         built = _state.pop("offline").finish(Path(config.site_dir) / "download" / ZIP_NAME)
         log.info(f"offline copy: download/{ZIP_NAME} ({'built' if built else 'cached'})")
 
 
+def _close_typesetter() -> None:
+    typesetter = _state.pop("typesetter", None)
+    if typesetter is not None:
+        typesetter.close()
+        if typesetter.typeset_count:
+            log.info(f"equations: {typesetter.typeset_count} typeset by MathJax, the rest cached")
+
+
 def on_build_error(error) -> None:
+    _close_typesetter()
     if _state.get("offline"):
         _state.pop("offline").cancel()

@@ -33,7 +33,6 @@ PACKAGES = [
     "mkdocs-material",
     "mkdocs-jupyter",
     "pymdown-extensions",
-    "django-static-mathjax",
 ]
 
 

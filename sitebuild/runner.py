@@ -134,7 +134,8 @@ def installed_versions() -> dict[str, str | None]:
 
 def cache_key(script: Path, versions: dict) -> str:
     digest = hashlib.sha256()
-    runner_code = [Path(__file__), Path(__file__).with_name("cells.py")]
+    here = Path(__file__)
+    runner_code = [here, here.with_name("cells.py"), here.with_name("notebook_setup.py")]
     for path in [script, *local_imports(script), *runner_code]:
         digest.update(display(path).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(json.dumps(versions, sort_keys=True).encode())
@@ -226,6 +227,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+ENTRY_FILES = ("outputs.json", "data.json")
+
+
+def _usable(script: Path, entry: Path, log) -> bool:
+    """Whether a cache entry can be read. One that cannot (a truncated or missing file, left by
+    a full disk or a copy cut short) is a miss: it is removed, the example runs again, and the
+    log says why."""
+    if not entry.is_dir():
+        return False
+    try:
+        for name in ENTRY_FILES:
+            json.loads((entry / name).read_text(encoding="utf-8"))
+        notebook = entry / "notebooks" / f"{slug_of(script)}.ipynb"
+        json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as problem:
+        reason = f"{type(problem).__name__}: {problem}"
+        log(f"{display(script)}: cache entry {entry.name} is damaged ({reason}); running again")
+        shutil.rmtree(entry, ignore_errors=True)
+        return False
+    return True
+
+
 def latest_results(scripts: list[Path], cache_dir: Path = CACHE_DIR) -> dict[Path, Result]:
     """The newest cache entry of each script, without checking that it is up to date.
 
@@ -254,9 +277,7 @@ def run_examples(
     scripts = [Path(s).resolve() for s in dict.fromkeys(scripts)]
     entries = {s: cache_dir / f"{s.stem}--{cache_key(s, versions)}" for s in scripts}
     results = {
-        s: Result(s, e, ran=False, seconds=0.0)
-        for s, e in entries.items()
-        if (e / "data.json").is_file()
+        s: Result(s, e, ran=False, seconds=0.0) for s, e in entries.items() if _usable(s, e, log)
     }
     # Longest first (by the last run's time), so that the slowest example does not start last.
     durations_file = cache_dir / "durations.json"

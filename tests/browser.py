@@ -76,24 +76,15 @@ class Visit:
             route.abort()
 
     def wait_for_math(self, timeout: float = 15000) -> bool:
-        """Wait until MathJax has typeset every arithmatex element; False on time-out."""
-        try:
-            self.page.wait_for_function(
-                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                timeout=timeout,
-            )
-            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
-            self.page.wait_for_function(
-                "() => [...document.querySelectorAll('.arithmatex')].every("
-                "e => e.querySelector('mjx-container'))",
-                timeout=timeout,
-            )
-            return True
-        except Exception:
-            return False
+        """Whether every arithmatex element holds its typeset equation. The equations are
+        typeset when the site is built, so this holds from the first paint (no waiting)."""
+        return self.page.evaluate(TYPESET_FROM_THE_START)
 
 
 # --- checks --------------------------------------------------------------------------------
+
+TYPESET_FROM_THE_START = """() => [...document.querySelectorAll('.arithmatex')].every(
+  e => e.querySelector(':scope > mjx-container > svg'))"""
 
 RAW_TEX = re.compile(r"\$|\\\(|\\\[")
 TEXT_OUTSIDE_CODE_AND_MATH = """() => {
@@ -110,10 +101,36 @@ TEXT_OUTSIDE_CODE_AND_MATH = """() => {
 }"""
 
 
+RENDER_EVERYTHING = """() => {
+  if (document.getElementById('test-render-everything')) return;
+  const style = document.createElement('style');
+  style.id = 'test-render-everything';
+  style.textContent = '* { content-visibility: visible !important; }';
+  document.head.appendChild(style);
+}"""
+
+
+def render_everything(visit: Visit) -> None:
+    """Lay out the blocks the site leaves to be laid out when scrolled near (site.css,
+    content-visibility: auto), so that sizes and positions are the ones a reader meets."""
+    visit.page.evaluate(RENDER_EVERYTHING)
+
+
 def math_problems(visit: Visit) -> list[str]:
     page, problems = visit.page, []
+    render_everything(visit)
     if not visit.math_ready:
-        problems.append("some equations were never typeset by MathJax")
+        problems.append("some equations were not typeset when the page loaded")
+    scripts = page.eval_on_selector_all(
+        "script[src]", "els => els.map(e => e.src).filter(s => /mathjax/i.test(s))"
+    )
+    problems += [f"the page loads MathJax: {src}" for src in scripts]
+    flat = page.evaluate("""() => [...document.querySelectorAll('article mjx-container')]
+      .filter(e => e.checkVisibility())
+      .filter(e => { const r = e.querySelector('svg').getBoundingClientRect();
+                     return r.width < 2 || r.height < 2; })
+      .map(e => e.querySelector('mjx-assistive-mml').textContent.slice(0, 60))""")
+    problems += [f"equation with no size: {text!r}" for text in flat]
     errors = page.eval_on_selector_all(
         "mjx-merror, [data-mjx-error]", "els => els.map(e => e.textContent)"
     )
@@ -166,9 +183,66 @@ def accessibility_problems(visit: Visit) -> list[str]:
     ]
 
 
+LAYOUT = r"""() => {
+  const width = document.documentElement.clientWidth;
+  const wide = document.documentElement.scrollWidth > width
+    ? [...document.querySelectorAll('body *')].filter(e => {
+        const r = e.getBoundingClientRect();
+        if (r.right <= width + 1 || !e.checkVisibility()) return false;
+        // inside something that scrolls or clips sideways: the page itself does not scroll
+        for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+          const o = getComputedStyle(p).overflowX;
+          if (o !== 'visible') return false;
+        }
+        return true;
+      }).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined
+                  ? '.' + String(e.className).trim().split(/\s+/).join('.') : '')
+                  + ' ' + Math.round(e.getBoundingClientRect().right) + ' px')
+    : [];
+  // The visible box of each table: clipped by the region it scrolls in.
+  const boxes = [...document.querySelectorAll('article table')].filter(t => t.checkVisibility())
+    .map(t => {
+      let r = t.getBoundingClientRect();
+      let box = {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+      for (let p = t.parentElement; p && p !== document.body; p = p.parentElement) {
+        if (getComputedStyle(p).overflowX === 'visible') continue;
+        const c = p.getBoundingClientRect();
+        box = {left: Math.max(box.left, c.left), right: Math.min(box.right, c.right),
+               top: Math.max(box.top, c.top), bottom: Math.min(box.bottom, c.bottom)};
+      }
+      return {box, full: r.width, shown: box.right - box.left, scrolls: t.closest(
+        '.md-typeset__table, .md-typeset__scrollwrap, .jp-OutputArea-output') !== null,
+        text: (t.querySelector('th, td') || t).textContent.trim().slice(0, 30)};
+    });
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i].box, b = boxes[j].box;
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+        overlaps.push(`${boxes[i].text} / ${boxes[j].text}`);
+    }
+  return {wide, overlaps, pageWidth: document.documentElement.scrollWidth, width};
+}"""
+
+
+def layout_problems(visit: Visit) -> list[str]:
+    """The page never scrolls sideways, and no two tables overlap (by their visible boxes)."""
+    render_everything(visit)
+    found = visit.page.evaluate(LAYOUT)
+    problems = []
+    if found["pageWidth"] > found["width"]:
+        problems.append(
+            f"the page is {found['pageWidth']} px wide in a {found['width']} px viewport: "
+            f"{found['wide'][:5]}"
+        )
+    problems += [f"tables overlap: {pair}" for pair in found["overlaps"]]
+    return problems
+
+
 def all_problems(visit: Visit) -> list[str]:
     return (
         math_problems(visit)
+        + layout_problems(visit)
         + image_problems(visit)
         + request_problems(visit)
         + accessibility_problems(visit)

@@ -196,6 +196,33 @@ def test_an_interrupted_run_leaves_no_entry_and_reruns(examples, tmp_path):
     assert not list(cache.glob(".tmp-*")), "the killed build's temporary folder was not cleaned"
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated outputs.json", "empty data.json", "missing notebook", "missing outputs.json"],
+)
+def test_a_damaged_cache_entry_is_a_miss_that_heals(examples, tmp_path, damage):
+    script, cache, lines = one(examples), tmp_path / "cache", []
+    first, _ = runner.run_examples([script], cache, log=quiet)
+    entry = first[script.resolve()].entry
+    outputs = entry / "outputs.json"
+    if damage == "truncated outputs.json":
+        outputs.write_text(outputs.read_text(encoding="utf-8")[:-3], encoding="utf-8")
+    elif damage == "empty data.json":
+        (entry / "data.json").write_text("", encoding="utf-8")
+    elif damage == "missing notebook":
+        next(entry.glob("notebooks/*.ipynb")).unlink()
+    else:
+        outputs.unlink()
+    results, errors = runner.run_examples([script], cache, log=lines.append)
+    assert not errors, errors
+    assert results[script.resolve()].ran, f"the damaged entry was used ({damage})"
+    assert results[script.resolve()].outputs == {"answer": "1"}
+    damaged = [ln for ln in lines if "is damaged" in ln and "running again" in ln]
+    assert damaged and damaged[0].startswith(f"{script}: cache entry "), lines
+    again, _ = runner.run_examples([script], cache, log=quiet)
+    assert not again[script.resolve()].ran, "the healed entry is not used"
+
+
 def test_examples_run_in_parallel(examples, tmp_path):
     scripts = [
         write(
@@ -229,12 +256,57 @@ def test_cells_become_a_notebook_with_outputs(examples, tmp_path):
     )
     results, _ = runner.run_examples([script], tmp_path / "cache", log=quiet)
     nb = nbformat.read(results[script.resolve()].notebook, as_version=4)
-    assert [c.cell_type for c in nb.cells] == ["markdown", "code"]
-    assert nb.cells[0].source == "# Title\nSome *text*."
-    assert "--8<--" not in nb.cells[1].source
-    outputs = nb.cells[1].outputs
+    assert [c.cell_type for c in nb.cells] == ["code", "markdown", "code"]
+    setup, title, code = nb.cells
+    assert "remove-cell" in setup.metadata.tags, "the notebook page would show the setup cell"
+    assert title.source == "# Title\nSome *text*."
+    assert "--8<--" not in code.source
+    outputs = code.outputs
     assert outputs[0].output_type == "stream" and outputs[0].text == "hello\n"
-    assert outputs[1].data["text/markdown"] == "42"
+    assert outputs[1].data["text/markdown"] == "**answer**: 42"
+
+
+def test_a_notebook_runs_on_its_own_outside_the_repository(examples, tmp_path, monkeypatch):
+    """The downloaded notebook needs no copy of the repository: its setup cell defines
+    ``publish``, and a fresh kernel run elsewhere shows the same named outputs."""
+    import nbclient
+    import nbformat
+
+    script = write(
+        examples / "standalone.py",
+        """        # %%
+        import numpy as np
+        import publish
+        publish.value("answer", 42)
+        publish.matrix("W", np.eye(2), ["row 1", "row 2"], ["unit 1", "unit 2"])
+        """,
+    )
+    results, _ = runner.run_examples([script], tmp_path / "cache", log=quiet)
+    built = nbformat.read(results[script.resolve()].notebook, as_version=4)
+    elsewhere = tmp_path / "reader"
+    elsewhere.mkdir()
+    fresh = nbformat.from_dict(built)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    # A kernel that cannot see the repository or the examples folder.
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    nbclient.NotebookClient(
+        fresh, timeout=120, kernel_name="python3", resources={"metadata": {"path": elsewhere}}
+    ).execute()
+
+    def shown(notebook):
+        return [
+            o.data["text/markdown"]
+            for cell in notebook.cells
+            if cell.cell_type == "code"
+            for o in cell.outputs
+            if o.output_type == "display_data"
+        ]
+
+    assert shown(fresh) == shown(built)
+    assert shown(fresh)[0] == "**answer**: 42"
+    assert shown(fresh)[1].startswith("**W**\n\n|  | unit 1 | unit 2 |")
 
 
 def test_an_example_also_runs_as_plain_python(examples):

@@ -12,7 +12,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from browser import Visit, accessibility_problems, all_problems, contrast, serve
+from browser import (
+    Visit,
+    accessibility_problems,
+    all_problems,
+    contrast,
+    layout_problems,
+    math_problems,
+    serve,
+)
 from conftest import REPO, site_pages
 
 PAGES = site_pages()
@@ -26,8 +34,8 @@ def offline_url(root: Path, page: str) -> str:
     return (root / f"{page}.html").as_uri()
 
 
-def open_page(browser, url: str, scheme: str = "light") -> Visit:
-    context = browser.new_context(color_scheme=scheme)
+def open_page(browser, url: str, scheme: str = "light", width: int = 1280) -> Visit:
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 800})
     return Visit(context, url)
 
 
@@ -35,6 +43,17 @@ def open_page(browser, url: str, scheme: str = "light") -> Visit:
 def test_hosted_page(browser, hosted, page):
     visit = open_page(browser, hosted_url(hosted, page))
     problems = all_problems(visit)
+    visit.page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [320, 375, 1920])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_phones_and_wide_screens(browser, hosted, page, width):
+    """Every equation visible with a size, the page never wider than the screen, no table
+    over another (1280 px: test_hosted_page)."""
+    visit = open_page(browser, hosted_url(hosted, page), width=width)
+    problems = math_problems(visit) + layout_problems(visit)
     visit.page.context.close()
     assert not problems, "\n".join(problems)
 
@@ -193,6 +212,15 @@ def test_coloured_symbols_are_readable_in_both_schemes(browser, hosted):
 # --- print --------------------------------------------------------------------------------
 
 
+PRINTED_CHROME = """() => [
+  '.md-header', '.md-sidebar--primary', '.md-sidebar--secondary', '.md-footer', '.md-clipboard',
+  '.headerlink', '.md-content__button', '.md-top', '.rnn-stepper',
+].filter(sel => [...document.querySelectorAll(sel)].some(e => {
+  const r = e.getBoundingClientRect();
+  return e.checkVisibility() && r.width > 0 && r.height > 0;
+}))"""
+
+
 def test_a_chapter_prints_with_its_equations_and_diagrams(browser, hosted, tmp_path):
     visit = open_page(browser, hosted_url(hosted, "time-distributed"))
     page = visit.page
@@ -202,6 +230,15 @@ def test_a_chapter_prints_with_its_equations_and_diagrams(browser, hosted, tmp_p
       diagrams: [...document.querySelectorAll('article img')].filter(e => e.getBoundingClientRect().height > 0).length,
     })""")
     assert visible["math"] > 10 and visible["diagrams"] >= 2, visible
+    shown = page.evaluate(PRINTED_CHROME)
+    assert not shown, f"printed although screen-only: {shown}"
+    styles = page.evaluate("""() => ({
+      heading: getComputedStyle(document.querySelector('article h2')).breakAfter,
+      glyphStroke: [...document.querySelectorAll('article mjx-container svg g[fill]')]
+        .filter(g => getComputedStyle(g).stroke !== 'none').length,
+    })""")
+    assert styles["heading"] == "avoid", f"a heading may end a printed page: {styles}"
+    assert styles["glyphStroke"] == 0, f"equation glyphs printed with an outline: {styles}"
     pdf = page.pdf(format="A4", print_background=False)
     visit.page.context.close()
     (tmp_path / "chapter.pdf").write_bytes(pdf)
@@ -226,6 +263,11 @@ def test_the_checks_catch_a_page_broken_on_purpose(browser, site, tmp_path):
         r'(<img[^>]*?) alt="[^"]*"', r"\1", html, count=1
     )  # one diagram loses its alt text
     html = html.replace("<p>", "<p>Stray $x_t$ math. ", 1)
+    # Material's narrow-screen rules as they squeezed equations to nothing; a wide block.
+    html = html.replace(
+        "</head>", "<style>div.arithmatex svg { max-width: 1px !important; }</style></head>", 1
+    )
+    html = html.replace("<p>", '<p><span style="display:inline-block;width:3000px">w</span>', 1)
     page.write_text(html, encoding="utf-8")
     with serve(broken) as url:
         visit = open_page(browser, url + "time-distributed/")
@@ -233,5 +275,41 @@ def test_the_checks_catch_a_page_broken_on_purpose(browser, site, tmp_path):
         visit.page.context.close()
     assert "request to another host: https://cdn.jsdelivr.net/" in problems
     assert "image without alt text" in problems
-    assert "math typeset outside arithmatex" in problems
+    assert "raw TeX delimiters in the text" in problems
+    assert "equation with no size" in problems
+    assert "px wide in a 1280 px viewport" in problems
     assert "axe image-alt" in problems
+
+
+# --- diagrams on a phone ------------------------------------------------------------------------
+
+
+def test_diagrams_open_at_full_size_with_legible_labels(browser, hosted):
+    """On a 375 px phone a diagram is shrunk to the text width; tapping it opens its SVG at
+    the size it was drawn, where no label is under 11 px (nor a subscript under 10 px)."""
+    chapters = [p for p in PAGES if not p.startswith("notebooks/") and p != "index"]
+    opened = 0
+    for slug in chapters:
+        visit = open_page(browser, hosted_url(hosted, slug), width=375)
+        links = visit.page.eval_on_selector_all(
+            "article img.diagram",
+            "els => els.map(e => [e.getAttribute('src'), e.closest('a.diagram-link')?.href])",
+        )
+        for src, href in links:
+            assert href and href.endswith(src.rsplit("/", 1)[-1]), (
+                f"{slug}: diagram {src} is not a link to its SVG"
+            )
+            visit.page.goto(href)
+            smallest = visit.page.evaluate("""() => {
+              const svg = document.documentElement;
+              const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+              const size = sel => Math.min(...[...document.querySelectorAll(sel)]
+                .map(t => parseFloat(getComputedStyle(t).fontSize) * scale));
+              return {labels: size('text'), subscripts: size('tspan[baseline-shift]')};
+            }""")
+            assert smallest["labels"] >= 11, f"{src} opened on a phone: {smallest} px"
+            # Subscripts are drawn at 70 % of their label (STYLE.md): at least 10 px.
+            assert smallest["subscripts"] >= 10, f"{src} opened on a phone: {smallest} px"
+            opened += 1
+        visit.page.context.close()
+    assert opened >= 5, f"only {opened} diagrams found on {chapters}"
