@@ -31,7 +31,9 @@ SCRIPTS = [
 LIVE_DIAGRAMS = {"rnn", "lstm3", "gru"}
 
 PANEL = re.compile(r'<div class="rnn-stepper"')
-IMG = re.compile(r"<img\b[^>]*>")
+# An <img>, with the link to its SVG that sitebuild/mkdocs_hooks.py wraps diagrams in (a live
+# diagram drops it: its gates are focusable, and a link may not hold interactive content).
+IMG = re.compile(r'(<a class="diagram-link" href="[^"]*">)?(<img\b[^>]*>)(</a>)?')
 ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 DESC = re.compile(r"(<desc\b[^>]*>).*?(</desc>)", re.S)
 ROOT = re.compile(r"<svg\b([^>]*)>")
@@ -72,7 +74,12 @@ def on_post_page(output: str, page, config) -> str:
     if not has_panel(output):
         return output
     docs_dir = Path(config.docs_dir)
-    output = IMG.sub(lambda m: inline_diagram(m.group(0), docs_dir), output)
+
+    def replace(match: re.Match) -> str:
+        inline = inline_diagram(match[2], docs_dir)
+        return match[0] if inline == match[2] else inline
+
+    output = IMG.sub(replace, output)
     if END_OF_CONTENT not in output:
         raise PluginError(f"{page.file.src_uri}: no </article> to put the panel's scripts before")
     tags = "".join(f'<script src="{get_relative_url(src, page.url)}"></script>' for src in SCRIPTS)
