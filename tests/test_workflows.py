@@ -317,3 +317,17 @@ def test_an_invalid_dependabot_config_is_rejected(tmp_path):
     )
     proc = check_jsonschema("vendor.dependabot", [bad])
     assert proc.returncode != 0, "a config without a schedule must be rejected"
+
+
+def test_ci_entry_point_parses_and_runs_the_readme_test_command():
+    """CI runs `.ci/run` on a fresh machine: a syntax error there (a merge once ran a step into a
+    comment) fails every submission before a single test runs."""
+    script = REPO / ".ci" / "run"
+    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, f".ci/run does not parse: {checked.stderr}"
+    commands = [
+        line.strip()
+        for line in script.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert commands[-1] == "make test", f".ci/run must end with `make test`, not {commands[-1]!r}"
