@@ -224,7 +224,8 @@ def bidirectional_to_torch(layer):
         raise ConversionError(f"Bidirectional(merge_mode={merge_mode!r})")
     forward = keras_to_torch(layer.forward_layer)
     backward = keras_to_torch(layer.backward_layer)
-    backward.pop("go_backwards")  # PyTorch's _reverse direction does it
+    # PyTorch's _reverse direction does it
+    backward.pop("go_backwards")
     if forward.get("go_backwards"):
         raise ConversionError("Bidirectional of a layer reading backwards")
     kwargs = {**forward["kwargs"], "bidirectional": True}
@@ -442,13 +443,14 @@ class ResetBeforeGRU(torch.nn.Module):
         """x: (N, T, m), batch first; returns (N, T, n) and h_{T-1}."""
         W_xz, W_xr, W_xh = self.weight_ih.chunk(3)
         W_hz, W_hr, W_hh = self.weight_hh.chunk(3)
-        b_z, b_r, b_h = self.bias.chunk(3)
-        h = x.new_zeros(x.shape[0], self.hidden_size)  # h_{-1} = 0
+        b_z, b_r, b_htilde = self.bias.chunk(3)
+        # h_{-1} = 0
+        h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
         for x_t in x.unbind(1):
             z = torch.sigmoid(x_t @ W_xz.T + h @ W_hz.T + b_z)
             r = torch.sigmoid(x_t @ W_xr.T + h @ W_hr.T + b_r)
-            h_tilde = torch.tanh(x_t @ W_xh.T + (r * h) @ W_hh.T + b_h)
+            h_tilde = torch.tanh(x_t @ W_xh.T + (r * h) @ W_hh.T + b_htilde)
             h = z * h + (1 - z) * h_tilde
             outputs.append(h)
         return torch.stack(outputs, dim=1), h

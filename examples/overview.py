@@ -17,7 +17,8 @@ publish.setup(seed=0)
 
 # %%
 # --8<-- [start:layers]
-m, n = 2, 3  # input features, units
+# input features, units
+m, n = 2, 3
 candidates = {
     "SimpleRNN": layers.SimpleRNN(n),
     "LSTM": layers.LSTM(n),

@@ -350,7 +350,8 @@ def gru_output(weights, x, model):
 
 kernel, recurrent_kernel, bias = models["gru"].layers[0].get_weights()
 # --8<-- [start:wrong_order]
-wrong = {  # transposed, but the blocks left in Keras's order z, r, h
+# transposed, but the blocks left in Keras's order z, r, h
+wrong = {
     "weight_ih_l0": kernel.T,
     "weight_hh_l0": recurrent_kernel.T,
     "bias_ih_l0": bias[0],

@@ -58,7 +58,8 @@ publish.value("baseline", float(np.mean(np.var(y_train, axis=(0, 1)))), digits=4
 
 # %%
 # --8<-- [start:model]
-n = 5  # units of the SimpleRNN: the size of the hidden state h_t
+# units of the SimpleRNN: the size of the hidden state h_t
+n = 5
 epochs = 100
 model = keras.Sequential(
     [
@@ -89,10 +90,10 @@ publish.text("summary", "\n".join(summary_lines), code="text")
 # %%
 # --8<-- [start:weights]
 W_x, W_h, b_h, W_y, b_y = model.get_weights()
-print(
-    W_x.shape, W_h.shape, b_h.shape
-)  # SimpleRNN: kernel (m, n), recurrent_kernel (n, n), bias (n,)
-print(W_y.shape, b_y.shape)  # Dense: kernel (n, m'), bias (m',)
+# SimpleRNN: kernel (m, n), recurrent_kernel (n, n), bias (n,)
+print(W_x.shape, W_h.shape, b_h.shape)
+# Dense: kernel (n, m'), bias (m',)
+print(W_y.shape, b_y.shape)
 # --8<-- [end:weights]
 for name, w in [("W_x", W_x), ("W_h", W_h), ("b_h", b_h), ("W_y", W_y), ("b_y", b_y)]:
     publish.shape(f"{name}_shape", w)
@@ -157,17 +158,22 @@ publish.shape("predicted_shape", predicted)
 def simple_rnn(x, W_x, W_h, b_h):
     """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x,
     of shape (T, m)."""
-    h_t = np.zeros(W_h.shape[0])  # h_{-1} = 0
+    # h_{-1} = 0
+    h_t = np.zeros(W_h.shape[0])
     states = []
-    for x_t in x:  # t = 0, 1, ..., T-1
+    # t = 0, 1, ..., T-1
+    for x_t in x:
         # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
         h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)
         states.append(h_t)
-    return np.array(states)  # shape (T, n)
+    # shape (T, n)
+    return np.array(states)
 
 
-h = simple_rnn(new_input[0], W_x, W_h, b_h)  # (T, n)
-y = sigmoid(h @ W_y + b_y)  # (T, m'): y_t = sigmoid(h_t W_y + b_y) at each t
+# (T, n)
+h = simple_rnn(new_input[0], W_x, W_h, b_h)
+# (T, m'): y_t = sigmoid(h_t W_y + b_y) at each t
+y = sigmoid(h @ W_y + b_y)
 # --8<-- [end:replay]
 publish.check_replay("replay", y[np.newaxis], predicted)
 
@@ -233,7 +239,8 @@ last_model = keras.Sequential(
         layers.Dense(m_out, activation="sigmoid"),
     ]
 )
-last_model.set_weights(model.get_weights())  # the same W_x, W_h, b_h, W_y, b_y
+# the same W_x, W_h, b_h, W_y, b_y
+last_model.set_weights(model.get_weights())
 # shape (1, m'): y_{T-1} only
 last_predicted = last_model.predict(new_input, verbose=0)
 # --8<-- [end:last_step]

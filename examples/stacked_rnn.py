@@ -59,7 +59,8 @@ publish.value("baseline", float(np.mean(np.var(y_train, axis=(0, 1)))), digits=4
 
 # %%
 # --8<-- [start:model]
-n, n2 = 5, 7  # units of the first layer (h_t) and of the second layer (h'_t)
+# units of the first layer (h_t) and of the second layer (h'_t)
+n, n2 = 5, 7
 epochs = 100
 model = keras.Sequential(
     [
@@ -95,10 +96,13 @@ publish.value("rnn2_output_shape", f"`{tuple(model.layers[1].output.shape)}`")
 
 # %%
 # --8<-- [start:shapes]
-sample = x_train[:1]  # one sequence, shape (1, T, m)
+# one sequence, shape (1, T, m)
+sample = x_train[:1]
 every_step = layers.SimpleRNN(n, return_sequences=True)(sample)
-last_step = layers.SimpleRNN(n)(sample)  # return_sequences=False, the default
-print(every_step.shape, last_step.shape)  # (1, T, n) (1, n)
+# return_sequences=False, the default
+last_step = layers.SimpleRNN(n)(sample)
+# (1, T, n) (1, n)
+print(every_step.shape, last_step.shape)
 # --8<-- [end:shapes]
 publish.shape("sample_shape", sample)
 publish.shape("every_step_shape", every_step)
@@ -111,7 +115,8 @@ try:
             keras.Input(shape=(None, m)),
             # forgot return_sequences=True: output (N, n)
             layers.SimpleRNN(n, name="first"),
-            layers.SimpleRNN(n2, name="second"),  # expects (N, T, n)
+            # expects (N, T, n)
+            layers.SimpleRNN(n2, name="second"),
         ]
     )
 except ValueError as error:
@@ -130,11 +135,12 @@ publish.text(
 # %%
 # --8<-- [start:weights]
 W_x, W_h, b_h, W2_x, W2_h, b2_h, W_y, b_y = model.get_weights()
-print(W_x.shape, W_h.shape, b_h.shape)  # first SimpleRNN: (m, n), (n, n), (n,)
-print(
-    W2_x.shape, W2_h.shape, b2_h.shape
-)  # second SimpleRNN, W'_x, W'_h, b'_h: (n, n'), (n', n'), (n',)
-print(W_y.shape, b_y.shape)  # Dense: (n', m'), (m',)
+# first SimpleRNN: (m, n), (n, n), (n,)
+print(W_x.shape, W_h.shape, b_h.shape)
+# second SimpleRNN, W'_x, W'_h, b'_h: (n, n'), (n', n'), (n',)
+print(W2_x.shape, W2_h.shape, b2_h.shape)
+# Dense: (n', m'), (m',)
+print(W_y.shape, b_y.shape)
 # --8<-- [end:weights]
 for name, w in [
     ("W_x", W_x),
@@ -212,20 +218,24 @@ publish.shape("predicted_shape", predicted)
 def simple_rnn(x, W_x, W_h, b_h):
     """The states h_0, ..., h_{T-1} of a SimpleRNN for one sequence x,
     of shape (T, features)."""
-    h_t = np.zeros(W_h.shape[0])  # h_{-1} = 0
+    # h_{-1} = 0
+    h_t = np.zeros(W_h.shape[0])
     states = []
-    for x_t in x:  # t = 0, 1, ..., T-1
+    # t = 0, 1, ..., T-1
+    for x_t in x:
         # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
         h_t = np.tanh(x_t @ W_x + h_t @ W_h + b_h)
         states.append(h_t)
-    return np.array(states)  # shape (T, units)
+    # shape (T, units)
+    return np.array(states)
 
 
 # first layer, (T, n):   h_t from x_t and h_{t-1}
 h = simple_rnn(new_input[0], W_x, W_h, b_h)
 # second layer, (T, n'): h'_t from h_t and h'_{t-1}
 h2 = simple_rnn(h, W2_x, W2_h, b2_h)
-y = sigmoid(h2 @ W_y + b_y)  # (T, m'): y_t = sigmoid(h'_t W_y + b_y) at each t
+# (T, m'): y_t = sigmoid(h'_t W_y + b_y) at each t
+y = sigmoid(h2 @ W_y + b_y)
 # --8<-- [end:replay]
 publish.check_replay("replay", y[np.newaxis], predicted)
 

@@ -192,16 +192,20 @@ def simple_rnn_backward(w, x, h0, cache, dL_dh_out):
     hs = cache["h"]
     g = {k: np.zeros_like(w[k]) for k in ["kernel", "recurrent_kernel", "bias"]}
     dh_steps, dx = np.zeros_like(hs), np.zeros_like(x, dtype=np.float64)
-    dh_next = np.zeros_like(h0)  # nothing comes back after the last step
+    # nothing comes back after the last step
+    dh_next = np.zeros_like(h0)
     for t in reversed(range(x.shape[1])):
         h_prev = hs[:, t - 1] if t > 0 else h0
-        dh = dL_dh_out[:, t] + dh_next  # dL/dh_t
-        da = dh * (1 - hs[:, t] ** 2)  # through the tanh
+        # dL/dh_t
+        dh = dL_dh_out[:, t] + dh_next
+        # through the tanh
+        da = dh * (1 - hs[:, t] ** 2)
         g["kernel"] += x[:, t].T @ da
         g["recurrent_kernel"] += h_prev.T @ da
         g["bias"] += da.sum(axis=0)
         dx[:, t] = da @ w["kernel"].T
-        dh_next = da @ w["recurrent_kernel"].T  # to h_{t-1}
+        # to h_{t-1}
+        dh_next = da @ w["recurrent_kernel"].T
         dh_steps[:, t] = dh
     g["h0"] = dh_next
     return g, {"dh": dh_steps}, dx
@@ -221,7 +225,8 @@ def lstm_backward(w, x, h0, c0, cache, dL_dh_out):
         h_prev = hs[:, t - 1] if t > 0 else h0
         c_prev = cs[:, t - 1] if t > 0 else c0
         tanh_c = np.tanh(cs[:, t])
-        dh = dL_dh_out[:, t] + dh_next  # dL/dh_t
+        # dL/dh_t
+        dh = dL_dh_out[:, t] + dh_next
         # dL/dc_t: through h_t = o tanh(c_t), and from c_{t+1}
         dc = dc_next + dh * o[:, t] * (1 - tanh_c**2)
         da_i = dc * g_[:, t] * i[:, t] * (1 - i[:, t])
@@ -233,8 +238,10 @@ def lstm_backward(w, x, h0, c0, cache, dL_dh_out):
         g["recurrent_kernel"] += h_prev.T @ da
         g["bias"] += da.sum(axis=0)
         dx[:, t] = da @ w["kernel"].T
-        dh_next = da @ w["recurrent_kernel"].T  # to h_{t-1}
-        dc_next = dc * f[:, t]  # to c_{t-1}
+        # to h_{t-1}
+        dh_next = da @ w["recurrent_kernel"].T
+        # to c_{t-1}
+        dc_next = dc * f[:, t]
         dh_steps[:, t], dc_steps[:, t] = dh, dc
     g["h0"], g["c0"] = dh_next, dc_next
     return g, {"dh": dh_steps, "dc": dc_steps}, dx
@@ -251,9 +258,11 @@ def gru_backward(w, x, h0, cache, dL_dh_out):
     dh_next = np.zeros_like(h0)
     for t in reversed(range(x.shape[1])):
         h_prev = hs[:, t - 1] if t > 0 else h0
-        dh = dL_dh_out[:, t] + dh_next  # dL/dh_t
+        # dL/dh_t
+        dh = dL_dh_out[:, t] + dh_next
         dz = dh * (h_prev - cand[:, t])
-        da_h = dh * (1 - z[:, t]) * (1 - cand[:, t] ** 2)  # through the tanh
+        # through the tanh
+        da_h = dh * (1 - z[:, t]) * (1 - cand[:, t] ** 2)
         dr = da_h * u_h[:, t]
         da_z = dz * z[:, t] * (1 - z[:, t])
         da_r = dr * r[:, t] * (1 - r[:, t])
@@ -296,19 +305,23 @@ def forward_backward(kind, w, x, target, last_step_only=False, h0=None):
     hs = cache["h"]
     y = sigmoid(hs @ w["dense_kernel"] + w["dense_bias"])
     err = y - target
-    if last_step_only:  # the loss reads y_{T-1} only
+    # the loss reads y_{T-1} only
+    if last_step_only:
         err[:, :-1] = 0
         count = err[:, -1].size
-    else:  # Keras's mean squared error: the mean of N T m' terms
+    # Keras's mean squared error: the mean of N T m' terms
+    else:
         count = err.size
     loss = np.sum(err**2) / count
     dL_dy = 2 * err / count
-    da_y = dL_dy * y * (1 - y)  # through the Dense layer's sigmoid
+    # through the Dense layer's sigmoid
+    da_y = dL_dy * y * (1 - y)
     grads = {
         "dense_kernel": np.einsum("ntj,ntk->jk", hs, da_y),
         "dense_bias": da_y.sum(axis=(0, 1)),
     }
-    dL_dh_out = da_y @ w["dense_kernel"].T  # (N, T, n)
+    # (N, T, n)
+    dL_dh_out = da_y @ w["dense_kernel"].T
     if kind == "LSTM":
         g, steps, dx = lstm_backward(w, x, h0, zeros, cache, dL_dh_out)
     else:
@@ -392,8 +405,10 @@ def adam_steps(kind, w, batches, config):
     """Adam over the batches in turn, as Keras 3 computes it."""
     lr, eps = config["learning_rate"], config["epsilon"]
     beta_1, beta_2 = config["beta_1"], config["beta_2"]
-    m_ = {k: np.zeros_like(w[k]) for k in KEYS}  # first moments
-    v_ = {k: np.zeros_like(w[k]) for k in KEYS}  # second moments
+    # first moments
+    m_ = {k: np.zeros_like(w[k]) for k in KEYS}
+    # second moments
+    v_ = {k: np.zeros_like(w[k]) for k in KEYS}
     for step, (x, target) in enumerate(batches, start=1):
         _, g, _, _ = forward_backward(kind, w, x, target)
         alpha = lr * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
@@ -845,7 +860,8 @@ def call_and_masks(layer, x):
     h_masks = cell.get_recurrent_dropout_mask(tf.zeros((x.shape[0], n)))
     cell.reset_dropout_mask()
     cell.reset_recurrent_dropout_mask()
-    if not isinstance(x_masks, list):  # SimpleRNN: one mask of each
+    # SimpleRNN: one mask of each
+    if not isinstance(x_masks, list):
         x_masks, h_masks = [x_masks], [h_masks]
     x_masks = [np.asarray(k) for k in x_masks]
     h_masks = [np.asarray(k) for k in h_masks]
@@ -865,7 +881,8 @@ def lstm_dropout_forward(w, x, x_masks, h_masks):
     hs = []
     for t in range(x.shape[1]):
         a = []
-        for k in range(4):  # the gates i, f, c, o
+        # the gates i, f, c, o
+        for k in range(4):
             x_k, h_k = x[:, t] * x_masks[k], h * h_masks[k]
             a.append(x_k @ W_x[k] + h_k @ W_h[k] + b[k])
         i, f, g, o = sigmoid(a[0]), sigmoid(a[1]), np.tanh(a[2]), sigmoid(a[3])
@@ -979,12 +996,15 @@ stateful = keras.Sequential(
 )
 stateful.set_weights(initial["SimpleRNN"])
 loss_fn = keras.losses.MeanSquaredError()
-x_two, y_two = make_data(N, 2 * T)  # T time steps per batch, two batches
+# T time steps per batch, two batches
+x_two, y_two = make_data(N, 2 * T)
 x_1, x_2, y_2 = x_two[:, :T], x_two[:, T:], y_two[:, T:]
-stateful(x_1, training=True)  # batch 1: the state is kept
+# batch 1: the state is kept
+stateful(x_1, training=True)
 h_carried = stateful.layers[0].states[0].numpy()
 with tf.GradientTape() as tape:
-    loss_2 = loss_fn(y_2, stateful(x_2, training=True))  # batch 2
+    # batch 2
+    loss_2 = loss_fn(y_2, stateful(x_2, training=True))
 keras_grads_2 = tape.gradient(loss_2, stateful.trainable_variables)
 # --8<-- [end:stateful]
 
@@ -1004,7 +1024,8 @@ x_both = x_two.astype(np.float64)
 cache = simple_rnn_forward(w, x_both, np.zeros((N, n)))
 ys = sigmoid(cache["h"] @ w["dense_kernel"] + w["dense_bias"])
 err = ys - both_target
-err[:, :T] = 0  # the loss reads the time steps of batch 2
+# the loss reads the time steps of batch 2
+err[:, :T] = 0
 count = err[:, T:].size
 da_y = 2 * err / count * ys * (1 - ys)
 full, full_steps, _ = simple_rnn_backward(

@@ -27,7 +27,7 @@ from pages import (
     text_of,
     vector,
 )
-from test_lstm import layer_weights, shape_after, snippet_problems
+from test_lstm import layer_weights, shape_after
 
 SLUG = "gru"
 GATES = "zrh"  # Keras's column blocks, in order (keras/src/layers/rnn/gru.py)
@@ -372,8 +372,3 @@ def test_reset_before_bias_is_never_called_b_h(text):
     assert len(equations) == 1
     candidate = equations[0].split("\\tag{6}")[1].split("\\tag{7}")[0]
     assert "b_{\\tilde h}" in candidate and not re.search(r"b_h\b", candidate), candidate
-
-
-def test_code_shown_on_the_page_fits_80_columns():
-    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
-    assert snippet_problems(example) == []

@@ -8,9 +8,7 @@ here; the page's numbers are read back from the built HTML. Nothing reuses the e
 from __future__ import annotations
 
 import inspect
-import io
 import re
-import tokenize
 from pathlib import Path
 
 import keras
@@ -466,42 +464,3 @@ def test_initial_state_points_to_the_mask_warning(page):
         r'initial_state=\[h_last, c_last\]\)</code>.{0,300}?href="([^"]+)"', page, re.S
     )
     assert link and link.group(1).endswith("layer-options/#mask-and-initial-state"), link
-
-
-def snippet_problems(path: Path) -> list[str]:
-    """Lines of the shown snippet sections that are wider than 80 characters or end in a
-    comment (a code block on the page must not scroll at 1280 px)."""
-    source = path.read_text(encoding="utf-8")
-    lines = source.splitlines()
-    trailing = {
-        tok.start[0]
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-        if tok.type == tokenize.COMMENT and lines[tok.start[0] - 1][: tok.start[1]].strip()
-    }
-    problems, inside = [], None
-    for number_, line in enumerate(lines, 1):
-        mark = re.match(r"^\s*# --8<-- \[(start|end):([\w-]+)\]", line)
-        if mark:
-            inside = mark.group(2) if mark.group(1) == "start" else None
-        elif inside and len(line) > 80:
-            problems.append(f"{path.name}:{number_} [{inside}]: {len(line)} characters")
-        elif inside and number_ in trailing:
-            problems.append(f"{path.name}:{number_} [{inside}]: comment at the end of a line")
-    return problems
-
-
-def test_snippet_problems_are_found(tmp_path):
-    example = tmp_path / "x.py"
-    example.write_text(
-        "# --8<-- [start:a]\nx = 1  # trailing\ny = '" + "z" * 80 + "'\n# --8<-- [end:a]\n"
-        "w = 1  # outside a section\n"
-    )
-    assert snippet_problems(example) == [
-        "x.py:2 [a]: comment at the end of a line",
-        "x.py:3 [a]: 86 characters",
-    ]
-
-
-def test_code_shown_on_the_page_fits_80_columns():
-    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
-    assert snippet_problems(example) == []

@@ -349,19 +349,6 @@ def test_page_shows_the_measured_failures_and_uses_time_step(page):
     assert wrong > 1e-3
 
 
-def test_code_shown_on_the_page_fits_80_columns():
-    for path in ("examples/porting.py", "examples/keras_torch.py"):
-        inside, long = False, []
-        for number_, line in enumerate((REPO / path).read_text().splitlines(), start=1):
-            if "--8<-- [start:" in line:
-                inside = True
-            elif "--8<-- [end:" in line:
-                inside = False
-            elif (inside or path.endswith("keras_torch.py")) and len(line) > 80:
-                long.append(number_)
-        assert not long, f"{path}: lines over 80 characters: {long}"
-
-
 def test_the_converter_imports_neither_publish_nor_tensorflow():
     source = Path(kt.__file__).read_text()
     assert "import publish" not in source and "tensorflow" not in source

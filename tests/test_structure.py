@@ -9,9 +9,11 @@ internal link and anchor of the built site.
 
 from __future__ import annotations
 
+import io
 import json
 import posixpath
 import re
+import tokenize
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
@@ -483,19 +485,58 @@ def test_snippet_lines_are_well_formed(chapter):
 SHOWN_CODE_WIDTH = 80  # STYLE.md: code shown on a page fits 1280 px without scrolling
 
 
+def included_whole() -> set[Path]:
+    """Files that a page includes whole (`--8<-- "examples/x.py"`, no section)."""
+    found = set()
+    for page in DOCS.rglob("*.md"):
+        for match in SNIPPET_LINE.finditer(page.read_text(encoding="utf-8")):
+            if not match["section"]:
+                found.add((REPO / match["file"]).resolve())
+    return found
+
+
+def shown_code_problems(path: Path, whole: bool = False) -> list[str]:
+    """Lines of an example that a page shows (its `--8<-- [start:x]` ... `[end:x]` sections, or
+    every line of a file included whole) that are wider than 80 characters or end in a comment:
+    a code block on a page must not scroll at 1280 px, and comments go on their own line."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    trailing = {
+        token.start[0]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT and lines[token.start[0] - 1][: token.start[1]].strip()
+    }
+    problems, section = [], "whole file" if whole else None
+    for number, line in enumerate(lines, start=1):
+        mark = re.match(r"^\s*# --8<-- \[(start|end):([\w-]+)\]", line)
+        if mark and not whole:
+            section = mark.group(2) if mark.group(1) == "start" else None
+        elif section and len(line) > SHOWN_CODE_WIDTH:
+            problems.append(f"{path.name}:{number} [{section}]: {len(line)} characters")
+        elif section and number in trailing and "fmt: " not in line:
+            problems.append(f"{path.name}:{number} [{section}]: comment at the end of a line")
+    return problems
+
+
+def test_shown_code_problems_are_found(tmp_path):
+    example = tmp_path / "x.py"
+    example.write_text(
+        "# --8<-- [start:a]\nx = 1  # trailing\ny = '" + "z" * 80 + "'\n# --8<-- [end:a]\n"
+        "w = 1  # outside a section\n"
+    )
+    assert shown_code_problems(example) == [
+        "x.py:2 [a]: comment at the end of a line",
+        "x.py:3 [a]: 86 characters",
+    ]
+    assert "x.py:5 [whole file]: comment at the end of a line" in shown_code_problems(
+        example, whole=True
+    )
+
+
 @pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
 def test_code_shown_on_pages_fits_without_scrolling(script):
-    """Lines inside the `--8<-- [start:x]` ... `[end:x]` sections of an example (the code the
-    pages include) are at most 80 characters long; comments go on their own line."""
-    long_lines, depth = [], 0
-    for number, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1):
-        if re.search(r"--8<-- \[start:", line):
-            depth += 1
-        elif re.search(r"--8<-- \[end:", line):
-            depth -= 1
-        elif depth and len(line) > SHOWN_CODE_WIDTH:
-            long_lines.append(f"{script.relative_to(REPO)}:{number}: {len(line)} characters")
-    assert not long_lines, (
-        f"code shown on a page must fit in {SHOWN_CODE_WIDTH} characters (put a trailing "
-        "comment on its own line above the code):\n" + "\n".join(long_lines)
+    problems = shown_code_problems(script, whole=script.resolve() in included_whole())
+    assert not problems, (
+        f"code shown on a page must fit in {SHOWN_CODE_WIDTH} characters, with comments on "
+        "their own line above the code (STYLE.md):\n" + "\n".join(problems)
     )

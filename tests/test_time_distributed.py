@@ -233,20 +233,3 @@ def test_figures_are_numbered_and_equations_referred_to_exist(site):
     tags = set(re.findall(r"\\tag\{(\d+)\}", page))
     referred = set(re.findall(r"equation \((\d+)\)", text_of(page)))
     assert referred and referred <= tags, f"equations referred to {referred}, tagged {tags}"
-
-
-@pytest.mark.parametrize("script", ["time_distributed.py", "layer_options.py"])
-def test_code_shown_fits_80_columns_with_comments_on_their_own_line(script):
-    """Lines inside the example's snippet sections: at most 80 characters, no trailing
-    comment after code (so no code block of the page scrolls at 1280 px)."""
-    from conftest import REPO
-
-    section, long_lines = None, []
-    path = REPO / "examples" / script
-    for number_, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        marker = re.search(r"# --8<-- \[(start|end):(\w+)\]", line)
-        if marker:
-            section = marker.group(2) if marker.group(1) == "start" else None
-        elif section and (len(line) > 80 or re.search(r"\S\s+# ", line)):
-            long_lines.append(f"{script}:{number_} [{section}] {line}")
-    assert not long_lines, "\n".join(long_lines)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, load_data, page_html
+from conftest import load_data, page_html
 from pages import (
     SHOWN_4,
     number,
@@ -279,19 +278,6 @@ def test_stateful_gradient_is_truncated_at_the_batch_boundary(page):
 def test_every_table_of_the_page_is_rectangular(page):
     for header, rows in tables(page):
         assert all(len(r) == len(header) for r in rows), header
-
-
-def test_shown_code_lines_fit_in_80_characters():
-    inside, long = False, []
-    source = Path(REPO / "examples" / "training.py").read_text(encoding="utf-8")
-    for number_, line in enumerate(source.splitlines(), start=1):
-        if re.match(r"\s*# --8<-- \[start:", line):
-            inside = True
-        elif re.match(r"\s*# --8<-- \[end:", line):
-            inside = False
-        elif inside and len(line) > 80:
-            long.append(number_)
-    assert not long, f"examples/training.py: lines longer than 80 characters: {long}"
 
 
 @pytest.mark.parametrize(
