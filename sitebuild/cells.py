@@ -34,7 +34,7 @@ from pathlib import Path
 import nbformat
 
 from sitebuild.notebook_setup import labelled
-from sitebuild.runner import slug_of
+from sitebuild.runner import local_imports, slug_of
 
 SETUP_TEMPLATE = Path(__file__).with_name("notebook_setup.py")
 
@@ -103,13 +103,14 @@ def _error_line(script: Path, exc: BaseException) -> str:
     return f"{where}: {type(exc).__name__}: {message[0] if message else ''}".rstrip()
 
 
-def setup_cell(publish_source: str) -> nbformat.NotebookNode:
-    """The notebook's first cell: ``publish`` defined from its source, outputs labelled. Tagged
-    ``remove-cell`` (the notebook page leaves it out) and collapsed in Jupyter."""
+def setup_cell(module_sources: dict[str, str]) -> nbformat.NotebookNode:
+    """The notebook's first cell: the example's local modules (``publish`` and any helper it
+    imports) written from their sources, outputs labelled. Tagged ``remove-cell`` (the notebook
+    page leaves it out) and collapsed in Jupyter."""
     template = SETUP_TEMPLATE.read_text(encoding="utf-8")
-    if template.count('PUBLISH_SOURCE = ""') != 1:
-        raise ValueError(f'{SETUP_TEMPLATE.name}: expected one line PUBLISH_SOURCE = ""')
-    source = template.replace('PUBLISH_SOURCE = ""', f"PUBLISH_SOURCE = {publish_source!r}")
+    if template.count("MODULE_SOURCES = {}") != 1:
+        raise ValueError(f"{SETUP_TEMPLATE.name}: expected one line MODULE_SOURCES = {{}}")
+    source = template.replace("MODULE_SOURCES = {}", f"MODULE_SOURCES = {module_sources!r}")
     cell = nbformat.v4.new_code_cell(source.strip("\n"))
     cell.metadata.update({"tags": ["remove-cell"], "jupyter": {"source_hidden": True}})
     return cell
@@ -127,7 +128,9 @@ def run(script: Path, out_dir: Path) -> None:
             "language_info": {"name": "python"},
         }
     )
-    notebook.cells.append(setup_cell(Path(publish.__file__).read_text(encoding="utf-8")))
+    helpers = [Path(publish.__file__), *local_imports(script)]
+    sources = {path.stem: path.read_text(encoding="utf-8") for path in helpers}
+    notebook.cells.append(setup_cell(sources))
     outputs: dict[str, str] = {}
     current: list = []  # the outputs of the cell being run
 

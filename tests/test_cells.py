@@ -111,13 +111,18 @@ def test_run_writes_outputs_data_and_notebook(tmp_path, fresh_publish, capsys):
     assert data["versions"]["numpy"] == sys.modules["numpy"].__version__
     assert data["versions"]["python"] == platform.python_version()
     nb = nbformat.read(out / "notebooks" / "tiny-example.ipynb", as_version=4)
-    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
-    assert [c.get("execution_count") for c in nb.cells[1:]] == [1, 2]
-    assert nb.cells[1].source == 'import publish\nprint("hello")\npublish.value("answer", 42)'
-    stream, display = nb.cells[1].outputs
+    # First the setup cell that makes the notebook run on its own (hidden on the site), then
+    # the example's cells.
+    setup, *cells_ = nb.cells
+    assert "remove-cell" in setup.metadata.tags and "MODULE_SOURCES = {" in setup.source
+    assert [c.cell_type for c in cells_] == ["markdown", "code", "code"]
+    assert [c.get("execution_count") for c in cells_[1:]] == [1, 2]
+    assert cells_[1].source == 'import publish\nprint("hello")\npublish.value("answer", 42)'
+    stream, display = cells_[1].outputs
     assert (stream.output_type, stream.name, stream.text) == ("stream", "stdout", "hello\n")
     assert display.output_type == "display_data"
-    assert display.data == {"text/markdown": "42", "text/plain": "42"}
+    shown = "**answer**: 42"
+    assert display.data == {"text/markdown": shown, "text/plain": shown}
     assert nb.metadata == {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},

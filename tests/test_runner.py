@@ -267,18 +267,31 @@ def test_cells_become_a_notebook_with_outputs(examples, tmp_path):
 
 
 def test_a_notebook_runs_on_its_own_outside_the_repository(examples, tmp_path, monkeypatch):
-    """The downloaded notebook needs no copy of the repository: its setup cell defines
-    ``publish``, and a fresh kernel run elsewhere shows the same named outputs."""
+    """The downloaded notebook needs no copy of the repository: its setup cell writes
+    ``publish`` and the helper modules the example imports, and a fresh kernel run elsewhere
+    shows the same named outputs."""
     import nbclient
     import nbformat
 
+    write(  # a helper module of the examples folder, which runs itself from its own file
+        examples / "helper.py",
+        """        from pathlib import Path
+        def twice(x):
+            return 2 * x
+        def own_file():
+            return Path(__file__).name
+        """,
+    )
     script = write(
         examples / "standalone.py",
         """        # %%
         import numpy as np
         import publish
+        import helper
         publish.value("answer", 42)
         publish.matrix("W", np.eye(2), ["row 1", "row 2"], ["unit 1", "unit 2"])
+        publish.value("twice", helper.twice(21))
+        publish.value("helper_file", helper.own_file())
         """,
     )
     results, _ = runner.run_examples([script], tmp_path / "cache", log=quiet)
@@ -307,6 +320,7 @@ def test_a_notebook_runs_on_its_own_outside_the_repository(examples, tmp_path, m
     assert shown(fresh) == shown(built)
     assert shown(fresh)[0] == "**answer**: 42"
     assert shown(fresh)[1].startswith("**W**\n\n|  | unit 1 | unit 2 |")
+    assert shown(fresh)[2:] == ["**twice**: 42", "**helper_file**: helper.py"]
 
 
 def test_an_example_also_runs_as_plain_python(examples):
