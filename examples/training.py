@@ -790,6 +790,9 @@ plt.close(fig)
 svg = buffer.getvalue()
 svg = svg[svg.index("<svg") :]  # no XML declaration or doctype inside HTML
 svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+# matplotlib's comments repeat each label's TeX source ($\mathdefault{10^{-14}}$): the page
+# must not show them to a maths typesetter
+svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
 # matplotlib's style sheet applies to *, which would restyle the whole page
 svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
 svg = svg.replace(INK, "currentColor")

@@ -374,19 +374,22 @@ def test_local_imports_follow_helpers_and_ignore_other_modules(examples):
     ]
 
 
+RUNNER_CODE = ("runner.py", "cells.py", "notebook_setup.py")
+
+
 @pytest.fixture
 def runner_copy(tmp_path, monkeypatch) -> Path:
-    """A copy of the runner's code (runner.py, cells.py), which the cache key reads instead of
-    the real files, so that a test can change it."""
+    """A copy of the runner's code (runner.py, cells.py, notebook_setup.py), which the cache key
+    reads instead of the real files, so that a test can change it."""
     folder = tmp_path / "sitebuild"
     folder.mkdir()
-    for name in ("runner.py", "cells.py"):
+    for name in RUNNER_CODE:
         shutil.copy(REPO / "sitebuild" / name, folder / name)
     monkeypatch.setattr(runner, "__file__", str(folder / "runner.py"))
     return folder
 
 
-@pytest.mark.parametrize("changed", ["runner.py", "cells.py"])
+@pytest.mark.parametrize("changed", RUNNER_CODE)
 def test_a_change_to_the_runner_code_reruns_every_example(examples, tmp_path, runner_copy, changed):
     scripts, cache = [one(examples, "alpha"), one(examples, "beta")], tmp_path / "cache"
     runner.run_examples(scripts, cache, log=quiet)
@@ -409,13 +412,12 @@ def test_the_cache_key_depends_on_script_helpers_code_and_versions(examples, run
         (examples / "inner.py", "X = 2\n"),
         (examples / "outer.py", "import inner  # \n"),
         (script, "import outer\n\n"),
-        (runner_copy / "cells.py", "changed"),
-        (runner_copy / "runner.py", "changed"),
+        *[(runner_copy / name, "changed") for name in RUNNER_CODE],
     ]:
         path.write_text(text, encoding="utf-8")
         keys.add(runner.cache_key(script, versions))
     keys.add(runner.cache_key(script, {**versions, "numpy": "3"}))
-    assert len(keys) == 7, "a change left the cache key as it was"
+    assert len(keys) == 5 + len(RUNNER_CODE), "a change left the cache key as it was"
 
 
 def test_an_example_that_exits_without_a_traceback_names_script_and_code(examples, tmp_path):
