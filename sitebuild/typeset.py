@@ -162,6 +162,12 @@ def _notebook_items(page_html: str) -> list[tuple[str, bool]]:
     return items
 
 
+def source_attributes(tex: str) -> str:
+    """The attributes of a typeset equation's element: its class, and its TeX source as it was
+    written (``data-tex``), for tools and tests that read the page's maths as text."""
+    return f'class="arithmatex" data-tex="{html.escape(tex, quote=True)}"'
+
+
 def typeset_page(page_html: str, typesetter: Typesetter) -> str:
     """The page with every equation replaced by its typeset SVG."""
     items = _arithmatex_items(page_html)
@@ -173,9 +179,11 @@ def typeset_page(page_html: str, typesetter: Typesetter) -> str:
     typeset = iter(typesetter.typeset(items))
 
     def arithmatex(match: re.Match) -> str:
-        if not DELIMITED.match(html.unescape(match["tex"]).strip()):
+        tex = html.unescape(match["tex"]).strip()
+        if not DELIMITED.match(tex):
             return match[0]
-        return f'<{match["tag"]} class="arithmatex"{FOCUS[match["tag"]]}>{next(typeset)}</{match["tag"]}>'
+        tag = match["tag"]
+        return f"<{tag} {source_attributes(tex)}{FOCUS[tag]}>{next(typeset)}</{tag}>"
 
     page_html = ARITHMATEX.sub(arithmatex, page_html)
     if notebook:
@@ -183,7 +191,10 @@ def typeset_page(page_html: str, typesetter: Typesetter) -> str:
         def dollars(match: re.Match) -> str:
             svg = next(typeset)
             tag = "div" if match["display"] is not None else "span"
-            return f'<{tag} class="arithmatex"{FOCUS[tag]}>{svg}</{tag}>'
+            display = match["display"] is not None
+            inner = html.unescape(match["display"] if display else match["inline"]).strip()
+            tex = f"\\[{inner}\\]" if display else f"\\({inner}\\)"
+            return f"<{tag} {source_attributes(tex)}{FOCUS[tag]}>{svg}</{tag}>"
 
         def block(match: re.Match) -> str:
             parts = CODE.split(match[2])

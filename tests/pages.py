@@ -13,15 +13,22 @@ SHOWN_3 = 0.5e-3 + 1e-6  # a number shown with 3 decimals is within this of the 
 SHOWN_4 = 0.5e-4 + 1e-6  # ... with 4 decimals
 
 
+# An equation typeset at build time: its TeX source is in data-tex (sitebuild/typeset.py).
+TYPESET = re.compile(
+    r'<(span|div) class="arithmatex" data-tex="([^"]*)"[^>]*>.*?</mjx-container>\s*</\1>', re.S
+)
+
+
 def text_of(fragment: str) -> str:
-    """The visible text of an HTML fragment, white space folded."""
+    """The text of an HTML fragment, white space folded; each equation as its TeX source."""
+    fragment = TYPESET.sub(lambda m: f" {m[2]} ", fragment)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
 def tables(page: str) -> list[tuple[list[str], list[list[str]]]]:
     """Every table of the page as (header cells, body rows), as visible text."""
     found = []
-    for table in re.findall(r"<table>(.*?)</table>", page, re.S):
+    for table in re.findall(r"<table\b[^>]*>(.*?)</table>", page, re.S):
         header = [text_of(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
         body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
         rows = [

@@ -32,10 +32,17 @@ def typesetter(tmp_path):
 
 def test_chapter_equations_become_svg_with_mathml(typesetter):
     out = typeset_page(CHAPTER, typesetter)
-    assert "\\(" not in out.split("<pre>")[0] and "\\[" not in out, "TeX left on the page"
+    # The TeX source stays only in data-tex (for tools and tests), never as text on the page.
+    sources = re.findall(r'data-tex="([^"]*)"', out)
+    assert sources == [
+        "\\(\\class{c-x}{x_t}\\)",
+        "\\[h_t = \\tanh(x_t W_x + h_{t-1} W_h + b_h) \\tag{1}\\]",
+    ]
+    shown = re.sub(r'data-tex="[^"]*"', "", out)
+    assert "\\(" not in shown.split("<pre>")[0] and "\\[" not in shown, "TeX left on the page"
     assert out.count("<mjx-container") == 2 and out.count("<svg") >= 2
-    assert '<span class="arithmatex"><mjx-container' in out
-    assert '<div class="arithmatex" tabindex="0"><mjx-container' in out
+    assert re.search(r'<span class="arithmatex" data-tex="[^"]*"><mjx-container', out)
+    assert re.search(r'<div class="arithmatex" data-tex="[^"]*" tabindex="0"><mjx-container', out)
     # \class keeps the colour class; MathML for screen readers; the equation number.
     assert re.search(r'<g [^>]*class="[^"]*\bc-x\b', out)
     assert out.count("<mjx-assistive-mml") == 2 and "<math" in out
