@@ -336,21 +336,27 @@ def example_text(slug: str, title: str) -> str:
 
         # %%
         # --8<-- [start:data]
-        N, T, m, n = 64, 5, 2, 3  # sequences, time steps, input features, units
+        # sequences, time steps, input features, units
+        N, T, m, n = 64, 5, 2, 3
+        # the rule: y = tanh((x_0 + ... + x_{{T-1}}) A / T)
         A = np.array([[1.0, -1.0, 0.5],
-                      [0.5, 1.0, -1.0]])  # the rule: y = tanh((x_0 + ... + x_{{T-1}}) A / T)
+                      [0.5, 1.0, -1.0]])
         x_train = np.random.uniform(-1, 1, size=(N, T, m)).astype("float32")
         y_train = np.tanh(x_train.sum(axis=1) @ A / T).astype("float32")
         # --8<-- [end:data]
 
         # --8<-- [start:model]
         model = keras.Sequential([
-            keras.Input(shape=(None, m)),  # any number of time steps, m features per step
-            layers.SimpleRNN(units=n),     # returns the last state h_{{T-1}}, shape (N, n)
+            # any number of time steps, m features per step
+            keras.Input(shape=(None, m)),
+            # returns the last state h_{{T-1}}, shape (N, n)
+            layers.SimpleRNN(units=n),
         ])
         model.compile(loss="mse", optimizer="rmsprop")
         epochs = 5
-        history = model.fit(x_train, y_train, epochs=epochs, batch_size=16, verbose=0)
+        history = model.fit(
+            x_train, y_train, epochs=epochs, batch_size=16, verbose=0
+        )
         # --8<-- [end:model]
 
         publish.value("N", N)
@@ -367,8 +373,9 @@ def example_text(slug: str, title: str) -> str:
 
         # %%
         # --8<-- [start:weights]
-        W_x, W_h, b_h = model.layers[0].get_weights()  # kernel, recurrent kernel, bias
-        print(W_x.shape, W_h.shape, b_h.shape)  # (m, n) (n, n) (n,)
+        # kernel, recurrent kernel, bias: (m, n) (n, n) (n,)
+        W_x, W_h, b_h = model.layers[0].get_weights()
+        print(W_x.shape, W_h.shape, b_h.shape)
         # --8<-- [end:weights]
         publish.shape("W_x_shape", W_x)
         publish.shape("W_h_shape", W_h)
@@ -387,16 +394,19 @@ def example_text(slug: str, title: str) -> str:
         # %%
         # --8<-- [start:predict]
         new_input = np.random.uniform(-1, 1, size=(1, T, m)).astype("float32")
-        predicted = model.predict(new_input)  # the last state h_{{T-1}}, shape (1, n)
+        # the last state h_{{T-1}}, shape (1, n)
+        predicted = model.predict(new_input)
         # --8<-- [end:predict]
         predicted = publish.model("simple_rnn", model, new_input)  # recorded for data/{slug}.json
         publish.shape("new_input_shape", new_input)
 
         # --8<-- [start:replay]
-        h = np.zeros((new_input.shape[0], n))  # h_{{-1}} = 0
+        # h_{{-1}} = 0
+        h = np.zeros((new_input.shape[0], n))
         for t in range(new_input.shape[1]):
             x_t = new_input[:, t, :]
-            h = np.tanh(x_t @ W_x + h @ W_h + b_h)  # h_t = tanh(x_t W_x + h_{{t-1}} W_h + b_h)
+            # h_t = tanh(x_t W_x + h_{{t-1}} W_h + b_h)
+            h = np.tanh(x_t @ W_x + h @ W_h + b_h)
         replay = h
         # --8<-- [end:replay]
         publish.check_replay("replay", replay, predicted)

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 from conftest import chapters_present, load_data, page_html
+from pages import TYPESET
 from replay import replay
 
 SECTIONS = [
@@ -19,6 +20,8 @@ SECTIONS = [
 
 
 def visible_text(page: str) -> str:
+    """The page's text, each typeset equation as its TeX source (see tests/pages.py)."""
+    page = TYPESET.sub(lambda m: f" {m[2]} ", page)
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 

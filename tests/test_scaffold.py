@@ -22,7 +22,7 @@ from sitebuild import scaffold
 from sitebuild.runner import CACHE_DIR
 
 SLUG, TITLE = "scaffold-check", "Scaffold check: a tiny SimpleRNN"
-SKIP = {".venv", ".cache", "site", "site-offline", ".git", ".pytest_cache"}
+SKIP = {".venv", ".cache", "site", "site-offline", ".git", ".pytest_cache", "node_modules"}
 
 
 def repository_files() -> list[str]:
@@ -65,6 +65,9 @@ def copy(tmp_path_factory) -> tuple[Path, dict]:
         if source.is_file() and not SKIP & set(Path(name).parts):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
+    # The build's npm packages (MathJax), installed by `make`: shared, not copied.
+    if (REPO / "node_modules").is_dir():
+        (root / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     cache = tmp_path_factory.mktemp("cache") / "examples"  # filled by `built`
     env = {
         **os.environ,
