@@ -265,7 +265,10 @@ def test_the_checks_catch_a_page_broken_on_purpose(browser, site, tmp_path):
     html = html.replace("<p>", "<p>Stray $x_t$ math. ", 1)
     # Material's narrow-screen rules as they squeezed equations to nothing; a wide block.
     html = html.replace(
-        "</head>", "<style>div.arithmatex svg { max-width: 1px !important; }</style></head>", 1
+        "</head>",
+        "<style>div.arithmatex svg { max-width: 1px !important; min-width: 0 !important; }"
+        "</style></head>",
+        1,
     )
     html = html.replace("<p>", '<p><span style="display:inline-block;width:3000px">w</span>', 1)
     page.write_text(html, encoding="utf-8")
@@ -312,4 +315,6 @@ def test_diagrams_open_at_full_size_with_legible_labels(browser, hosted):
             assert smallest["subscripts"] >= 10, f"{src} opened on a phone: {smallest} px"
             opened += 1
         visit.page.context.close()
-    assert opened >= 5, f"only {opened} diagrams found on {chapters}"
+    # The cell diagrams of Parts B, D and E are inline SVG there (live, driven by the panel,
+    # sitebuild/diagrams.py): they keep a legible size in their own scrolling box instead.
+    assert opened >= 4, f"only {opened} diagrams found on {chapters}"
