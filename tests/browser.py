@@ -175,6 +175,9 @@ def request_problems(visit: Visit) -> list[str]:
 def accessibility_problems(visit: Visit) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    # Blocks left to be laid out when scrolled near (content-visibility: auto) have no
+    # computed colours yet: axe then guessed at their contrast, sometimes wrongly.
+    render_everything(visit)
     results = Axe().run(visit.page)
     return [
         f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
