@@ -9,7 +9,6 @@ built HTML. Nothing reuses the example's code.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -345,19 +344,6 @@ def test_history_quotes_the_keras_docstring_and_the_default(page, text):
     assert 'href="https://arxiv.org/abs/1406.1078v3"' in page
     assert "Before Keras 2.1.5, the reset-before form was the only GRU in Keras." in text
     assert "first version of Cho" not in text
-
-
-def test_no_date_for_a_time_step(page, site):
-    """The site's word is "time step" (page, notebook and example)."""
-    notebook = (site / "notebooks" / SLUG / "index.html").read_text(encoding="utf-8")
-    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
-    for where, content in [
-        ("page", text_of(page)),
-        ("notebook", text_of(notebook)),
-        ("example", example.read_text(encoding="utf-8")),
-    ]:
-        found = [w for w in re.findall(r"\b\w+\b", content) if w.lower() in ("date", "dates")]
-        assert not found, f"{where}: {found}"
 
 
 def test_plural_follows_the_number_of_output_features(text, default):

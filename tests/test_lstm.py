@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -428,19 +427,6 @@ def test_typical_sequence_is_closer_to_the_rule_than_the_edge_one(site, trained)
 
 
 # --- wording, probes, code width -----------------------------------------------------------
-
-
-def test_no_date_for_a_time_step(page, site):
-    """The site's word is "time step" (page, notebook and example)."""
-    notebook = (site / "notebooks" / SLUG / "index.html").read_text(encoding="utf-8")
-    example = Path(__file__).parents[1] / "examples" / f"{SLUG}.py"
-    for where, content in [
-        ("page", text_of(page)),
-        ("notebook", text_of(notebook)),
-        ("example", example.read_text(encoding="utf-8")),
-    ]:
-        found = re.findall(r"\b\w*dates?\b", content, re.I)
-        assert not [w for w in found if w.lower() in ("date", "dates")], f"{where}: {found}"
 
 
 def test_plural_follows_the_number_of_output_features(text, trained):
