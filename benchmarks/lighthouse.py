@@ -64,7 +64,11 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
 
 def pages(site: Path) -> list[str]:
     """The landing page, each chapter (a page beside its notebook) and one notebook page."""
-    chapters = sorted(p.name for p in (site / "notebooks").iterdir() if p.is_dir())
+    chapters = sorted(
+        p.name
+        for p in (site / "notebooks").iterdir()
+        if p.is_dir() and (site / p.name / "index.html").is_file()
+    )
     return ["", *(f"{slug}/" for slug in chapters), NOTEBOOK]
 
 
