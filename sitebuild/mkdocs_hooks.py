@@ -33,6 +33,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sitebuild.notebook_page import is_notebook, reader_page
 from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
 from sitebuild.typeset import TypesetError, Typesetter, typeset_page
 
@@ -40,15 +41,6 @@ log = logging.getLogger("mkdocs.hooks.examples")
 
 INCLUDE = re.compile(r"\{\{ *([A-Za-z_][\w.]*) *\}\}")
 MATHJAX_CSS = "assets/stylesheets/mathjax.css"
-# mkdocs-jupyter's notebook template loads MathJax 2 from a CDN (the equations are typeset at
-# build time instead) and has a script that would import Mermaid from a CDN: both are removed.
-NOTEBOOK_CDN_CODE = [
-    re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
-    re.compile(
-        r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S
-    ),
-]
-
 _state: dict = {"serving": False, "results": {}, "errors": {}, "notebooks": {}}
 
 
@@ -225,6 +217,10 @@ def focusable_tables(html: str) -> str:
 
 
 def on_page_content(html: str, page, config, files) -> str:
+    if is_notebook(page):
+        # A notebook repeats its chapter's code and outputs: searching it too would double the
+        # hits and the search index (60 % of it), which every page loads and parses at start.
+        page.meta["search"] = {"exclude": True}
     return focusable_tables(indent_code_lines(link_diagrams(html)))
 
 
@@ -244,13 +240,8 @@ def on_post_page(output: str, page, config) -> str:
         if not _state["serving"]:
             raise PluginError(message) from error
         log.error(message)
-    if page.file.src_uri.endswith(".ipynb"):
-        for code in NOTEBOOK_CDN_CODE:
-            output = code.sub("", output)
-        # Code cells scroll sideways: keyboard users must be able to focus them (axe).
-        output = output.replace(
-            '<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb'
-        )
+    if is_notebook(page):
+        output = reader_page(output, page.url)
     return output
 
 
