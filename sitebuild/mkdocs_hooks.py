@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from urllib.parse import urljoin
@@ -33,7 +34,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sitebuild.notebook_page import is_notebook, reader_page
+from sitebuild.notebook_page import is_notebook, reader_notebook, reader_page
 from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
 from sitebuild.typeset import TypesetError, Typesetter, typeset_page
 
@@ -91,6 +92,7 @@ def on_files(files: Files, config) -> Files:
     _state["results"] = {display(s): r for s, r in results.items()}
     _state["errors"] = {}
     _state["notebooks"] = {f"notebooks/{r.slug}.ipynb": display(r.script) for r in results.values()}
+    _state["downloads"] = {}
     for error in errors:
         script = str(error).split(":", 1)[0]
         _state["errors"][script] = str(error)
@@ -108,11 +110,16 @@ def on_files(files: Files, config) -> Files:
         files.append(
             File.generated(config, f"outputs/{result.slug}.json", content=outputs_file(result))
         )
-        # A real File (not File.generated): mkdocs-jupyter's wrapper needs its src_dir.
+        # The notebook page shows a reader's copy (sitebuild/notebook_page.py); its download
+        # button offers the whole notebook (on_post_page). A real File (not File.generated):
+        # mkdocs-jupyter's wrapper needs its src_dir.
+        reader_dir = result.entry / "reader"
+        reader_notebook(result.notebook, reader_dir / "notebooks" / result.notebook.name)
+        _state["downloads"][f"notebooks/{result.slug}.ipynb"] = result.notebook
         files.append(
             File(
                 f"notebooks/{result.slug}.ipynb",
-                src_dir=str(result.entry),
+                src_dir=str(reader_dir),
                 dest_dir=config.site_dir,
                 use_directory_urls=config.use_directory_urls,
             )
@@ -210,6 +217,16 @@ def indent_code_lines(html: str) -> str:
     return CODE_LINE.sub(indent, html)
 
 
+CODE_BLOCK = re.compile(r"(<pre\b[^>]*>(?:<span></span>)?)<code(?![^>]*tabindex)")
+
+
+def focusable_code(html: str) -> str:
+    """A code block may scroll sideways (always on a phone): keyboard users must be able to
+    focus it to scroll it (axe scrollable-region-focusable). Material marks the ones that
+    overflow, but only once they are on screen (content.lazy): marked here, they all are."""
+    return CODE_BLOCK.sub(r'\1<code tabindex="0"', html)
+
+
 def focusable_tables(html: str) -> str:
     """A table wider than the text scrolls in its own box (a phone, a long vector column):
     keyboard users must be able to focus it to scroll it (axe scrollable-region-focusable)."""
@@ -240,8 +257,13 @@ def on_post_page(output: str, page, config) -> str:
         if not _state["serving"]:
             raise PluginError(message) from error
         log.error(message)
+    output = focusable_code(output)
     if is_notebook(page):
         output = reader_page(output, page.url)
+        # mkdocs-jupyter copied the page's source (the reader's copy) for its download button:
+        # the reader downloads the whole notebook instead, which runs on its own.
+        full = _state["downloads"][page.file.src_uri]
+        shutil.copyfile(full, Path(page.file.abs_dest_path).parent / full.name)
     return output
 
 

@@ -101,12 +101,16 @@ TEXT_OUTSIDE_CODE_AND_MATH = """() => {
 }"""
 
 
-RENDER_EVERYTHING = """() => {
+RENDER_EVERYTHING = """async () => {
   if (document.getElementById('test-render-everything')) return;
   const style = document.createElement('style');
   style.id = 'test-render-everything';
   style.textContent = '* { content-visibility: visible !important; }';
   document.head.appendChild(style);
+  // Styles computed while a block was skipped can be stale (its colours, in dark mode): two
+  // frames let Chromium style and lay out the blocks now shown before anything is measured.
+  document.body.getBoundingClientRect();
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
 }"""
 
 

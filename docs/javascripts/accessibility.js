@@ -1,21 +1,10 @@
 // Regions that scroll sideways must be keyboard-focusable, so that keyboard users can scroll
-// them too (axe rule scrollable-region-focusable): Material's table wrappers, code blocks
-// (Material marks overflowing ones itself when served, but not when opened from disk), and the
-// tables of the notebook pages' outputs. A region is measured when it first comes into view:
-// measuring every one at load would lay out the whole page at once, a long task on a phone.
-const seen = new IntersectionObserver((entries) => {
-  for (const { target, isIntersecting } of entries) {
-    if (!isIntersecting) continue;
-    seen.unobserve(target);
-    if (target.scrollWidth > target.clientWidth) target.tabIndex = 0;
-  }
-});
-
+// them too (axe rule scrollable-region-focusable). The build marks code blocks and tables
+// (sitebuild/mkdocs_hooks.py); Material wraps wide tables in a scrolling box when the page
+// runs, and that box is marked here.
 function focusableScrollRegions() {
-  const regions = ".md-typeset__scrollwrap, pre > code, .jp-RenderedMarkdown table";
-  for (const region of document.querySelectorAll(regions)) {
-    if (region.matches(".md-typeset__scrollwrap")) region.tabIndex = 0;
-    else seen.observe(region);
+  for (const region of document.querySelectorAll(".md-typeset__scrollwrap")) {
+    region.tabIndex = 0;
   }
 }
 document$.subscribe(focusableScrollRegions);  // every page, instant navigation included

@@ -1,0 +1,113 @@
+"""The notebook pages show a reader's notebook (sitebuild/notebook_page.py): no publishing
+statements in the code, every named output still there, no JupyterLab stylesheet, and a
+download button that offers the whole notebook (which tests/test_notebooks.py runs)."""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+
+import nbformat
+import pytest
+from conftest import chapters_present
+
+from sitebuild.notebook_page import without_publishing
+
+CELL_CODE = re.compile(r'<div class="clipboard-copy-txt" id="cell-\d+">(.*?)</div>', re.S)
+# A statement that calls publish.<name>(...) at the start of a line, setup excepted.
+PUBLISHING_LINE = re.compile(r"^\s*publish\.(?!setup\b)\w+\(", re.M)
+
+
+def test_publishing_statements_go_and_the_blank_lines_they_leave():
+    source = """import numpy as np
+
+import publish
+
+publish.setup(seed=0)
+publish.value("a", 1)
+
+
+def f(x):
+    return x
+
+for k in range(3):
+    publish.value(f"a{k}", k)
+    y = k
+for k in range(3):
+    publish.value(f"b{k}", k)
+predicted = publish.model("m", f, 1)
+publish.table(
+    "t",
+    {"a": [1]},
+)
+
+print(1)
+publish.text("end", "x")"""
+    expected = """import numpy as np
+
+import publish
+
+publish.setup(seed=0)
+
+
+def f(x):
+    return x
+
+for k in range(3):
+    y = k
+for k in range(3):
+    publish.value(f"b{k}", k)
+predicted = publish.model("m", f, 1)
+
+print(1)"""
+    assert without_publishing(source) == expected
+
+
+def test_a_cell_that_only_publishes_becomes_empty():
+    assert without_publishing('publish.value("a", 1)\n\npublish.shape("s", x)\n') == ""
+
+
+def blocks(tree: ast.Module) -> list[list[ast.stmt]]:
+    return [
+        block
+        for node in ast.walk(tree)
+        for block in (getattr(node, f, None) for f in ("body", "orelse", "finalbody"))
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt)
+    ]
+
+
+def named_outputs(notebook) -> list[str]:
+    return [
+        output.data["text/markdown"].split("\n", 1)[0]
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+        for output in cell.outputs
+        if output.output_type == "display_data"
+    ]
+
+
+@pytest.mark.parametrize("slug", chapters_present())
+def test_notebook_page_shows_a_readers_notebook(site, slug):
+    page = (site / "notebooks" / slug / "index.html").read_text(encoding="utf-8")
+    content = page.split('<article class="md-content__inner', 1)[1]
+    assert "<style" not in content, f"{slug}: an inline stylesheet is left in the notebook page"
+    assert "jupyter-wrapper{--md-red-50" not in page, "JupyterLab's stylesheet is inlined"
+    assert 'href="../../stylesheets/notebook.css"' in page, "notebook.css is not linked"
+    code = "\n".join(html.unescape(c) for c in CELL_CODE.findall(content))
+    assert code, f"{slug}: no code cell found on the notebook page"
+    for cell in CELL_CODE.findall(content):
+        for block in blocks(ast.parse(html.unescape(cell))):
+            # A publishing statement stays only where the block would be left empty.
+            shown = [
+                ast.unparse(stmt) for stmt in block if PUBLISHING_LINE.match(ast.unparse(stmt))
+            ]
+            assert not shown or len(shown) == len(block), f"{slug}: on the page: {shown}"
+
+    downloaded = nbformat.read(site / "notebooks" / slug / f"{slug}.ipynb", as_version=4)
+    assert "remove-cell" in downloaded.cells[0].metadata.get("tags", []), (
+        f"{slug}: the download is not the whole notebook (no setup cell first)"
+    )
+    assert PUBLISHING_LINE.search("\n".join(c.source for c in downloaded.cells))
+    for name in named_outputs(downloaded):  # every output of the download, under its name
+        assert html.escape(name.replace("**", ""), quote=False) in re.sub(r"</?strong>", "", page)
