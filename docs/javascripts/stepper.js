@@ -912,9 +912,24 @@
     });
   }
 
+  // A panel starts (loads its model's data, computes, draws the chart and the live diagram)
+  // when it or a live diagram of its page comes into view: a phone
+  // that opens a chapter does not pay for a panel the reader has not reached.
+  let watcher = null;
   function startAll() {
     for (const panel of livePanels) if (!panel.root.isConnected) livePanels.delete(panel);
-    document.querySelectorAll(".rnn-stepper[data-slug][data-model]").forEach(start);
+    const roots = [...document.querySelectorAll(".rnn-stepper[data-slug][data-model]")];
+    if (watcher) watcher.disconnect();
+    if (!roots.length) return;
+    if (!("IntersectionObserver" in window)) { roots.forEach(start); return; }
+    watcher = new IntersectionObserver((entries, observer) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      roots.forEach(start);
+    });
+    for (const target of [...roots, ...document.querySelectorAll("svg.diagram--live")]) {
+      watcher.observe(target);
+    }
   }
 
   let resizeTimer = null;
