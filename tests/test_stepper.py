@@ -583,6 +583,39 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
     assert not problems, problems
 
 
+LEGIBLE_ON_A_PHONE = [
+    "simple-rnn",
+    "stacked-rnn",
+    *(
+        pytest.param(
+            slug, marks=pytest.mark.xfail(strict=True, reason="820-wide drawing: 9 px pills")
+        )
+        for slug in ("lstm", "gru")
+    ),
+]
+
+
+@pytest.mark.parametrize("slug", LEGIBLE_ON_A_PHONE)
+def test_live_diagram_labels_are_legible_on_a_phone(browser, hosted, slug):
+    """At 375 px the live diagram keeps its width and scrolls in its own box: its labels and
+    values are at least 11 px, subscripts (70 % of a label) at least 10 px."""
+    visit = open_panel(browser, f"{hosted}{slug}/", viewport={"width": 375, "height": 740})
+    set_step(visit.page, 1)
+    sizes = visit.page.evaluate("""() => {
+        const svg = document.querySelector('svg.diagram--live');
+        svg.scrollIntoView();
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        const size = (sel) => Math.min(...[...svg.querySelectorAll(sel)]
+          .map(t => parseFloat(getComputedStyle(t).fontSize) * scale));
+        return { labels: size('text'), values: size('.live-value'),
+                 subscripts: size('tspan[baseline-shift]') };
+    }""")
+    problems = close(visit)
+    assert sizes["labels"] >= 11 and sizes["values"] >= 11, sizes
+    assert sizes["subscripts"] >= 10, sizes
+    assert not problems, problems
+
+
 def test_panel_scripts_load_only_on_pages_with_a_panel(site):
     pages = sorted(site.glob("**/index.html"))
     assert len(pages) > 5
