@@ -583,19 +583,7 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
     assert not problems, problems
 
 
-LEGIBLE_ON_A_PHONE = [
-    "simple-rnn",
-    "stacked-rnn",
-    *(
-        pytest.param(
-            slug, marks=pytest.mark.xfail(strict=True, reason="820-wide drawing: 9 px pills")
-        )
-        for slug in ("lstm", "gru")
-    ),
-]
-
-
-@pytest.mark.parametrize("slug", LEGIBLE_ON_A_PHONE)
+@pytest.mark.parametrize("slug", sorted(LIVE))
 def test_live_diagram_labels_are_legible_on_a_phone(browser, hosted, slug):
     """At 375 px the live diagram keeps its width and scrolls in its own box: its labels and
     values are at least 11 px, subscripts (70 % of a label) at least 10 px."""
