@@ -561,6 +561,10 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
         expected["h2_prev"] = traces[1][t - 1]["h"]
         expected["y"] = y[t]
     computed = np.array(compute(page, slug, model["name"], [xs.tolist()]))[0]
+    # stepping through time set the state lines flowing (every one of them)
+    wires = page.eval_on_selector_all(
+        "svg.diagram--live [data-wire]", "ws => ws.map(w => w.classList.contains('live-flow'))"
+    )
     shown = diagram_pills(page)
     panel = step_values(page)
     page.select_option(".rnn-stepper__unitchooser", "1")
@@ -568,6 +572,7 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
     svg = page.eval_on_selector("svg.diagram--live", "s => s.dataset.diagram")
     problems = close(visit)
     assert svg == LIVE[slug]
+    assert wires and all(wires), wires
     assert set(shown) == set(expected), f"the diagram shows {sorted(shown)}"
     for key, values in expected.items():
         assert shown[key] == " ".join(fmt2(v) for v in values), key
