@@ -569,14 +569,24 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
     panel = step_values(page)
     page.select_option(".rnn-stepper__unitchooser", "1")
     one_unit = diagram_pills(page)
+    units = max(len(steps[0]["h"]) for steps in traces)
+    chooser = page.eval_on_selector_all(".rnn-stepper__unitchooser option", "os => os.length")
+    last_unit = {}
+    if chooser == units + 1:
+        page.select_option(".rnn-stepper__unitchooser", str(units - 1))
+        last_unit = diagram_pills(page)
     svg = page.eval_on_selector("svg.diagram--live", "s => s.dataset.diagram")
     problems = close(visit)
     assert svg == LIVE[slug]
     assert wires and all(wires), wires
+    assert chooser == units + 1, f"{chooser} options: every unit, then each of the widest layer"
     assert set(shown) == set(expected), f"the diagram shows {sorted(shown)}"
     for key, values in expected.items():
         assert shown[key] == " ".join(fmt2(v) for v in values), key
         assert one_unit[key] == fmt2(values[1]), f"{key}, unit 2"
+        # the last unit of the widest layer (Part C: the second): a dash where there is none
+        last = fmt2(values[units - 1]) if len(values) >= units else "\u2013"
+        assert last_unit[key] == last, f"{key}, unit {units}"
         panel_key = panel_keys.get(key, f"0.{key}")
         if panel_key in panel:  # the panel shows the same numbers, at 4 decimals
             assert np.allclose(panel[panel_key], values, atol=1e-6), key

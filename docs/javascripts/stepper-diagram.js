@@ -214,7 +214,7 @@
       const [lo, hi] = this.ranges[key] || (key.startsWith("tanh") ? [-1, 1] : [0, 1]);
       const x = Number(rect.getAttribute("x")), y = Number(rect.getAttribute("y"));
       const w = Number(rect.getAttribute("width")), h = Number(rect.getAttribute("height"));
-      const units = this.unit >= 0 ? [this.unit] : Array.from(vector, (_, j) => j);
+      const units = this.unit < 0 ? Array.from(vector, (_, j) => j) : this.unit < vector.length ? [this.unit] : [];
       const sw = w / units.length;
       const colour = rect.getAttribute("stroke");
       if (g.dataset.clip !== "set") {
