@@ -28,7 +28,7 @@ SCRIPTS = [
     "javascripts/stepper-diagram.js",  # the live cell diagram
     "javascripts/stepper.js",  # the panel
 ]
-LIVE_DIAGRAMS = {"rnn", "lstm3", "gru"}
+LIVE_DIAGRAMS = {"rnn", "double_all", "lstm3", "gru"}
 
 PANEL = re.compile(r'<div class="rnn-stepper"')
 # An <img>, with the link to its SVG that sitebuild/mkdocs_hooks.py wraps diagrams in (a live
@@ -38,6 +38,27 @@ ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 DESC = re.compile(r"(<desc\b[^>]*>).*?(</desc>)", re.S)
 ROOT = re.compile(r"<svg\b([^>]*)>")
 END_OF_CONTENT = "</article>"
+
+# A gate's weight tables, and the class (in the equations and on the diagram's gate) that names
+# the gate. LSTM and GRU: the table of one gate's columns of the kernels and bias (examples/
+# lstm.py and gru.py, publish.matrix), whose corner and column headers all carry the gate's
+# colour class. SimpleRNN (no gates): the tanh box of the diagram; its tables are those of its
+# weights W_x, W_h, b_h (W'_x, W'_h, b'_h for the second layer of Part C), named by their
+# corner or, for a bias, by the label of their one row.
+GATE_CLASSES = {"c-i", "c-f", "c-cand", "c-o", "c-z", "c-r"}
+TANH_WEIGHTS = {
+    r"\(W_x\)": "g-tanh",
+    r"\(W_h\)": "g-tanh",
+    r"\(b_h\)": "g-tanh",
+    r"\(W'_x\)": "g-tanh2",
+    r"\(W'_h\)": "g-tanh2",
+    r"\(b'_h\)": "g-tanh2",
+}
+TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
+ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", re.S)
+CELL = re.compile(r"<(th|td)\b([^>]*)>(.*?)</\1>", re.S)
+WHOLE_SPAN = re.compile(r'^<span class="(c-[a-z0-9]+)">.*</span>$', re.S)
+FIRST_TEX = re.compile(r'^<span class="arithmatex" data-tex="([^"]*)">')
 
 
 def has_panel(output: str) -> bool:
@@ -70,6 +91,56 @@ def inline_diagram(tag: str, docs_dir: Path) -> str:
     )
 
 
+def table_gate(rows: list[list[re.Match]]) -> str | None:
+    """The gate class whose weights a table shows (its columns after the first), or None."""
+    header = [cell[3].strip() for cell in rows[0]]
+    spans = [WHOLE_SPAN.match(text) for text in header]
+    if len(header) > 1 and all(spans):
+        gates = {span[1] for span in spans}
+        if len(gates) == 1 and gates <= GATE_CLASSES:
+            return gates.pop()
+    label = header[0] or (rows[1][0][3].strip() if len(rows) == 2 else "")
+    tex = FIRST_TEX.match(label)
+    if tex and label.endswith("</span>") and label.count('class="arithmatex"') == 1:
+        return TANH_WEIGHTS.get(html.unescape(tex[1]))
+    return None
+
+
+def mark_table(table: str) -> str:
+    """A gate's weight table with its block of cells (every column but the row labels) marked:
+    ``data-block`` names the gate; ``live-block--l/r/t/b`` say which edges of the block a cell
+    is on, for the frame drawn around the highlighted block (stepper.css)."""
+    rows = [list(CELL.finditer(row[0])) for row in ROW.finditer(table)]
+    if len(rows) < 2 or any(len(cells) != len(rows[0]) for cells in rows):
+        return table
+    gate = table_gate(rows)
+    if gate is None:
+        return table
+    last_row, last_col = len(rows) - 1, len(rows[0]) - 1
+
+    def mark_row(i: int, row: str) -> str:
+        cells = iter(range(last_col + 1))
+
+        def mark_cell(match: re.Match) -> str:
+            j = next(cells)
+            if j == 0:
+                return match[0]
+            edges = [
+                e for e, on in zip("lrtb", (j == 1, j == last_col, i == 0, i == last_row)) if on
+            ]
+            classes = " ".join(["live-block"] + [f"live-block--{e}" for e in edges])
+            return f'<{match[1]}{match[2]} class="{classes}" data-block="{gate}">{match[3]}</{match[1]}>'
+
+        return CELL.sub(mark_cell, row)
+
+    rows_seen = iter(range(last_row + 1))
+    return ROW.sub(lambda m: mark_row(next(rows_seen), m[0]), table)
+
+
+def mark_weight_blocks(output: str) -> str:
+    return TABLE.sub(lambda m: mark_table(m[0]), output)
+
+
 def on_post_page(output: str, page, config) -> str:
     if not has_panel(output):
         return output
@@ -80,6 +151,7 @@ def on_post_page(output: str, page, config) -> str:
         return match[0] if inline == match[2] else inline
 
     output = IMG.sub(replace, output)
+    output = mark_weight_blocks(output)
     if END_OF_CONTENT not in output:
         raise PluginError(f"{page.file.src_uri}: no </article> to put the panel's scripts before")
     tags = "".join(f'<script src="{get_relative_url(src, page.url)}"></script>' for src in SCRIPTS)

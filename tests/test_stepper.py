@@ -211,6 +211,10 @@ def test_rnncompute_works_from_the_offline_copy(browser, offline, site, slug):
     visit = open_page(browser, (offline / f"{slug}.html").as_uri())
     problems = check_every_model(visit.page, site, slug, random=False)
     visit.page.wait_for_selector(PANEL, timeout=15000)  # the panel starts from file:// too
+    # and drives the chapter's live diagram
+    pills = visit.page.eval_on_selector_all("svg.diagram--live .live-pill", "ps => ps.length")
+    if slug in LIVE and not pills:
+        problems.append("the live diagram shows no value from file://")
     problems += close(visit)
     assert not problems, "\n".join(problems)
 
@@ -436,9 +440,13 @@ def interact(page) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_panel_is_accessible_after_interaction(browser, hosted, scheme):
-    visit = open_panel(browser, f"{hosted}lstm/", scheme=scheme)
+@pytest.mark.parametrize("slug", ["lstm", "stacked-rnn"])
+def test_panel_is_accessible_after_interaction(browser, hosted, scheme, slug):
+    """With the live diagram showing a step and one of its gates highlighting its symbols and
+    weight tables."""
+    visit = open_panel(browser, f"{hosted}{slug}/", scheme=scheme)
     interact(visit.page)
+    visit.page.focus("svg.diagram--live .live-gate")
     problems = accessibility_problems(visit) + close(visit)
     assert not problems, "\n".join(problems)
 
@@ -507,7 +515,7 @@ def test_panel_starts_after_instant_navigation(browser, hosted):
 
 # --- the live cell diagram (issue 15) and the panel on a phone (issue 12) ---------------------
 
-LIVE = {"simple-rnn": "rnn", "lstm": "lstm3", "gru": "gru"}
+LIVE = {"simple-rnn": "rnn", "stacked-rnn": "double_all", "lstm": "lstm3", "gru": "gru"}
 
 
 def fmt2(x: float) -> str:
@@ -532,12 +540,13 @@ def diagram_pills(page) -> dict[str, str]:
 @pytest.mark.parametrize("slug", sorted(LIVE))
 def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, site, slug):
     """The pills on the diagram are the panel's values of the step, and both are the gate
-    equations' values (numpy, here); the chosen unit alone when the reader picks one."""
+    equations' values (numpy, here); the chosen unit alone when the reader picks one. Part C's
+    diagram also shows the second layer's states and the output, which is rnnCompute's."""
     visit = open_panel(browser, f"{hosted}{slug}/")
     page = visit.page
     _, model = panel_model(page, site)
     xs = np.array(model["input"][0])
-    traces, _ = expected_run(model, xs)
+    traces, y = expected_run(model, xs)
     steps = traces[0]
     t = 2
     set_step(page, t)
@@ -546,20 +555,67 @@ def test_live_diagram_shows_the_values_of_the_selected_step(browser, hosted, sit
     expected["h_prev"] = steps[t - 1]["h"]
     if "c" in steps[t]:
         expected["c_prev"] = steps[t - 1]["c"]
+    panel_keys = {"x": "x", "h2": "1.h", "y": "y"}
+    if slug == "stacked-rnn":  # the second layer and the output layer
+        expected["h2"] = traces[1][t]["h"]
+        expected["h2_prev"] = traces[1][t - 1]["h"]
+        expected["y"] = y[t]
+    computed = np.array(compute(page, slug, model["name"], [xs.tolist()]))[0]
+    # stepping through time set the state lines flowing (every one of them)
+    wires = page.eval_on_selector_all(
+        "svg.diagram--live [data-wire]", "ws => ws.map(w => w.classList.contains('live-flow'))"
+    )
     shown = diagram_pills(page)
     panel = step_values(page)
     page.select_option(".rnn-stepper__unitchooser", "1")
     one_unit = diagram_pills(page)
+    units = max(len(steps[0]["h"]) for steps in traces)
+    chooser = page.eval_on_selector_all(".rnn-stepper__unitchooser option", "os => os.length")
+    last_unit = {}
+    if chooser == units + 1:
+        page.select_option(".rnn-stepper__unitchooser", str(units - 1))
+        last_unit = diagram_pills(page)
     svg = page.eval_on_selector("svg.diagram--live", "s => s.dataset.diagram")
     problems = close(visit)
     assert svg == LIVE[slug]
+    assert wires and all(wires), wires
+    assert chooser == units + 1, f"{chooser} options: every unit, then each of the widest layer"
     assert set(shown) == set(expected), f"the diagram shows {sorted(shown)}"
     for key, values in expected.items():
         assert shown[key] == " ".join(fmt2(v) for v in values), key
         assert one_unit[key] == fmt2(values[1]), f"{key}, unit 2"
-        panel_key = "x" if key == "x" else f"0.{key}"
+        # the last unit of the widest layer (Part C: the second): a dash where there is none
+        last = fmt2(values[units - 1]) if len(values) >= units else "\u2013"
+        assert last_unit[key] == last, f"{key}, unit {units}"
+        panel_key = panel_keys.get(key, f"0.{key}")
         if panel_key in panel:  # the panel shows the same numbers, at 4 decimals
             assert np.allclose(panel[panel_key], values, atol=1e-6), key
+    if "y" in expected:  # the diagram's output is rnnCompute's, and the panel's
+        assert np.allclose(computed[t], expected["y"], atol=TOLERANCE)
+        assert shown["y"] == " ".join(fmt2(v) for v in computed[t])
+        assert np.allclose(panel["y"], computed[t], atol=1e-6)
+        assert "1.h" in panel, "the panel shows the second layer's state"
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("slug", sorted(LIVE))
+def test_live_diagram_labels_are_legible_on_a_phone(browser, hosted, slug):
+    """At 375 px the live diagram keeps its width and scrolls in its own box: its labels and
+    values are at least 11 px, subscripts (70 % of a label) at least 10 px."""
+    visit = open_panel(browser, f"{hosted}{slug}/", viewport={"width": 375, "height": 740})
+    set_step(visit.page, 1)
+    sizes = visit.page.evaluate("""() => {
+        const svg = document.querySelector('svg.diagram--live');
+        svg.scrollIntoView();
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        const size = (sel) => Math.min(...[...svg.querySelectorAll(sel)]
+          .map(t => parseFloat(getComputedStyle(t).fontSize) * scale));
+        return { labels: size('text'), values: size('.live-value'),
+                 subscripts: size('tspan[baseline-shift]') };
+    }""")
+    problems = close(visit)
+    assert sizes["labels"] >= 11 and sizes["values"] >= 11, sizes
+    assert sizes["subscripts"] >= 10, sizes
     assert not problems, problems
 
 
@@ -733,6 +789,7 @@ def test_part_f_panel_initial_states_are_editable(browser, hosted, site):
 
 
 def test_a_gate_of_the_live_diagram_highlights_its_symbols(browser, hosted):
+    # (lstm: see also test_a_gate_highlights_exactly_its_block_of_the_weight_tables)
     """Focusing the forget gate (keyboard) highlights f_t in the equations and tables, and
     nothing else; Enter toggles it off."""
     visit = open_panel(browser, f"{hosted}lstm/")
@@ -748,4 +805,80 @@ def test_a_gate_of_the_live_diagram_highlights_its_symbols(browser, hosted):
     assert len(marked) >= 3, "f_t appears in the equations and the weight tables"
     assert all(classes == ["c-f"] for classes in marked), marked
     assert pressed == "true" and after == 0
+    assert not problems, problems
+
+
+# The gate each chapter's test focuses, the class of its symbols in the equations, and the
+# weight tables of its block: the size of the block, in cells, from the model's weights.
+GATE_BLOCKS = {
+    "simple-rnn": ("tanh", "g-tanh"),
+    "stacked-rnn": ("tanh2", "g-tanh2"),
+    "lstm": ("o", "c-o"),
+    "gru": ("r", "c-r"),
+}
+
+
+def block_cells(model: dict, slug: str) -> int:
+    """Cells of the gate's block of the weight tables: one column per unit of the gate, one
+    header row, and a row per input, per previous state and per bias row (GRU: two)."""
+    recurrent = [layer for layer in model["layers"] if "recurrent_kernel" in layer["weights"]]
+    layer = recurrent[1] if slug == "stacked-rnn" else recurrent[0]
+    m, units = np.array(layer["weights"]["kernel"]).shape
+    n = np.array(layer["weights"]["recurrent_kernel"]).shape[0]
+    bias_rows = np.array(layer["weights"]["bias"]).reshape(-1, units).shape[0]
+    if layer["class_name"] == "SimpleRNN":  # three tables, W_x, W_h and b_h: a header each
+        return (m + n + bias_rows + 3) * n
+    return (m + n + bias_rows + 1) * n  # one table: the gate's columns of all three
+
+
+@pytest.mark.parametrize("slug", sorted(GATE_BLOCKS))
+def test_a_gate_highlights_exactly_its_block_of_the_weight_tables(browser, hosted, site, slug):
+    """Focusing a gate (the tanh box of a SimpleRNN) highlights its symbols in the equations
+    and exactly its block of the weight tables, framed as one block; another gate moves it."""
+    gate, css = GATE_BLOCKS[slug]
+    visit = open_panel(browser, f"{hosted}{slug}/")
+    page = visit.page
+    _, model = panel_model(page, site)
+    page.focus(f"svg.diagram--live .live-gate[data-gate={gate}]")
+    found = page.evaluate(
+        """(css) => {
+        const on = [...document.querySelectorAll('.live-block--on')];
+        const frame = (e) => getComputedStyle(e).boxShadow;
+        return {
+          blocks: [...new Set(on.map(e => e.dataset.block))],
+          cells: on.length,
+          tables: new Set(on.map(e => e.closest('table'))).size,
+          rowLabels: on.filter(e => e.cellIndex === 0).length,
+          marked: document.querySelectorAll(`[data-block="${css}"]`).length,
+          equations: document.querySelectorAll(`mjx-container .${css}.live-emph`).length,
+          others: [...document.querySelectorAll('.live-emph')].filter(e => !e.classList.contains(css)).length,
+          edge: on.filter(e => e.classList.contains('live-block--l')).map(frame),
+          inner: on.filter(e => !/live-block--[lrtb]/.test(e.className)).map(frame),
+          tint: on.length ? getComputedStyle(on[0]).backgroundColor : null,
+        };
+    }""",
+        css,
+    )
+    gates = page.eval_on_selector_all(".live-gate", "gs => gs.map(g => g.dataset.gate)")
+    others = [g for g in gates if g != gate]
+    if others:  # another gate takes the highlight over
+        page.focus(f"svg.diagram--live .live-gate[data-gate={others[0]}]")
+    else:  # Part B's one tanh box: Enter toggles it off
+        page.keyboard.press("Enter")
+    after = page.eval_on_selector_all(
+        ".live-block--on", "es => [...new Set(es.map(e => e.dataset.block))]"
+    )
+    problems = close(visit)
+    size = block_cells(model, slug)
+    assert found["blocks"] == [css], found["blocks"]
+    assert found["cells"] == size == found["marked"], (found["cells"], size, found["marked"])
+    assert found["tables"] == (3 if gate.startswith("tanh") else 1)
+    assert found["rowLabels"] == 0, "the row labels are not part of the block"
+    assert found["equations"] >= 1, "the gate's symbols in the equations"
+    assert found["others"] == 0, "only the gate's own symbols"
+    # framed (not by colour alone): a 3 px edge on the border cells, none inside; tinted
+    assert found["edge"] and all("3px" in shadow for shadow in found["edge"]), found["edge"]
+    assert all("3px" not in shadow for shadow in found["inner"]), found["inner"][:2]
+    assert found["tint"] not in (None, "rgba(0, 0, 0, 0)")
+    assert css not in after and bool(after) == bool(others), after
     assert not problems, problems

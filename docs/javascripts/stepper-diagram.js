@@ -2,12 +2,16 @@
 // the page's cell diagram, which the build inlines as SVG (sitebuild/diagrams.py).
 //
 // The diagram files mark what can carry a value: data-live="<key>" on the box of a quantity
-// (x, h_prev, h, c_prev, c, and the gates i, f, cand, o, z, r) and data-wire="h" or "c" on the
-// state lines. Here each marked box gets a white pill with the value (every unit as a compact
+// (x, h_prev, h, c_prev, c, the gates i, f, cand, o, z, r, and a SimpleRNN's tanh box; for the
+// second layer of Part C h2_prev, h2 and tanh2, and y for the output) and data-wire on the state
+// lines; data-pill="none" on a box that is shaded but shows no value (a tanh box: its value is
+// the state h_t beside it). Here each marked box gets a white pill with the value (every unit as a compact
 // vector, or the one unit the reader picks), each gate is shaded by its activation (one slice
 // per unit), and the state lines flow when the time step changes (not with reduced motion).
-// A gate can be focused or clicked: it then highlights its colour's symbols in the equations
-// and its columns in the weight tables (the elements of its c-* colour class).
+// A gate can be focused or clicked: it then highlights its symbols in the equations (the
+// elements of its c-* colour class, or of the g-tanh class around a SimpleRNN's tanh) and its
+// block of columns in the weight tables (the cells the build marked data-block="<class>",
+// sitebuild/diagrams.py).
 // Classic script, no module: it works from file:// (see stepper-compute.js).
 (function () {
   "use strict";
@@ -23,14 +27,18 @@
       f: "above", i: "above", cand: "above", o: "above",
     },
     gru: { h_prev: "below", h: "below", x: "left", z: "above", r: "above", cand: "right" },
+    double_all: { h_prev: "below", h: "below", x: "right", h2_prev: "below", h2: "below", y: "right" },
   };
   const DIAGRAM_OF = { SimpleRNN: "rnn", LSTM: "lstm3", GRU: "gru" };
-  const GATES = { i: "c-i", f: "c-f", cand: "c-cand", o: "c-o", z: "c-z", r: "c-r" };
+  const GATES = {
+    i: "c-i", f: "c-f", cand: "c-cand", o: "c-o", z: "c-z", r: "c-r", tanh: "g-tanh", tanh2: "g-tanh2",
+  };
   const NAMES = {
     x: "input x_t", h_prev: "previous state h_{t-1}", h: "hidden state h_t",
     c_prev: "previous cell state c_{t-1}", c: "cell state c_t", i: "input gate i_t",
     f: "forget gate f_t", cand: "candidate", o: "output gate o_t", z: "update gate z_t",
-    r: "reset gate r_t",
+    r: "reset gate r_t", tanh: "tanh of the layer", h2_prev: "previous state h′_{t-1} of layer 2",
+    h2: "state h′_t of layer 2", tanh2: "tanh of layer 2", y: "output y_t",
   };
   const PILL_FONT = 12, PILL_H = 18, CHAR_W = 7.0;
 
@@ -47,14 +55,22 @@
     return node;
   }
 
-  // The values of one time step, by key, for the first recurrent layer of a traced run.
+  // The values of one time step, by key, for the first recurrent layer of a traced run (and the
+  // second one, and the output, for Part C's two stacked layers).
   function valuesAt(good, t) {
     const layerTrace = good.trace[0], step = layerTrace.steps[t];
     // the states before this step (the panel's trace holds them: initial states included)
     const values = Object.assign({}, step);
     values.x = good.xs[step.t];
     values.h_prev = step.hPrev;
+    values.tanh = step.h;  // a SimpleRNN's tanh box: shaded by its output
     if (step.c) values.c_prev = step.cPrev;
+    const second = good.trace[1] && good.trace[1].steps && good.trace[1].steps[t];
+    if (second) {
+      values.h2 = values.tanh2 = second.h;
+      values.h2_prev = second.hPrev;
+    }
+    if (Array.isArray(good.output) && good.output.length === good.xs.length) values.y = good.output[t];
     return values;
   }
 
@@ -111,6 +127,7 @@
 
     highlight(key) {
       document.querySelectorAll(".live-emph").forEach((node) => node.classList.remove("live-emph"));
+      document.querySelectorAll(".live-block--on").forEach((node) => node.classList.remove("live-block--on"));
       this.svg.querySelectorAll(".live-gate").forEach((gate) => {
         gate.setAttribute("aria-pressed", gate.dataset.gate === key ? "true" : "false");
       });
@@ -119,6 +136,8 @@
       article.querySelectorAll(`.${GATES[key]}`).forEach((node) => {
         if (!node.closest(".rnn-stepper")) node.classList.add("live-emph");
       });
+      // its block of the weight tables, marked when the site was built
+      article.querySelectorAll(`[data-block="${GATES[key]}"]`).forEach((cell) => cell.classList.add("live-block--on"));
     }
 
     setUnit(unit) {
@@ -133,7 +152,8 @@
     }
 
     pillText(vector) {
-      if (this.unit >= 0) return fmt2(vector[this.unit]);
+      // (a vector with fewer numbers than the chosen unit, such as a shorter x or y: a dash)
+      if (this.unit >= 0) return this.unit < vector.length ? fmt2(vector[this.unit]) : "\u2013";
       return Array.from(vector, fmt2).join(" ");
     }
 
@@ -147,7 +167,7 @@
         if (!vector) continue;
         const text = this.pillText(vector);
         rects.forEach((rect) => {
-          this.drawPill(rect, key, text, view);
+          if (rect.dataset.pill !== "none") this.drawPill(rect, key, text, view);
           if (this.shades.has(rect)) this.shade(rect, key, vector);
         });
       }
@@ -191,10 +211,10 @@
     shade(rect, key, vector) {
       const g = this.shades.get(rect);
       g.querySelectorAll("rect").forEach((slice) => slice.remove());
-      const [lo, hi] = this.ranges[key] || [0, 1];
+      const [lo, hi] = this.ranges[key] || (key.startsWith("tanh") ? [-1, 1] : [0, 1]);
       const x = Number(rect.getAttribute("x")), y = Number(rect.getAttribute("y"));
       const w = Number(rect.getAttribute("width")), h = Number(rect.getAttribute("height"));
-      const units = this.unit >= 0 ? [this.unit] : Array.from(vector, (_, j) => j);
+      const units = this.unit < 0 ? Array.from(vector, (_, j) => j) : this.unit < vector.length ? [this.unit] : [];
       const sw = w / units.length;
       const colour = rect.getAttribute("stroke");
       if (g.dataset.clip !== "set") {
@@ -225,11 +245,13 @@
     }
   }
 
-  // The page's live diagram for a panel's model (its first recurrent layer), or null.
+  // The page's live diagram for a panel's model (its first recurrent layer; Part C's diagram for
+  // two stacked SimpleRNN layers), or null.
   function attach(root, prep, ranges) {
-    const layer = prep.layers.find((l) => l.kind === "recurrent");
+    const recurrent = prep.layers.filter((l) => l.kind === "recurrent"), layer = recurrent[0];
     if (!layer) return null;
-    const name = DIAGRAM_OF[layer.className];
+    const stacked = recurrent.length === 2 && recurrent.every((l) => l.className === "SimpleRNN");
+    const name = stacked ? "double_all" : DIAGRAM_OF[layer.className];
     const article = root.closest("article") || document;
     const svg = article.querySelector(`svg.diagram--live[data-diagram="${name}"]`);
     if (!svg || svg.liveDiagram) return svg ? svg.liveDiagram : null;

@@ -300,9 +300,11 @@
       first.quantities.forEach((q) => { if (q.range) ranges[q.key] = q.range; });
       this.diagram = window.RNNStepperDiagram.attach(this.root, this.prep, ranges);
       if (!this.diagram) return;
+      // (Part C's diagram also shows the second layer, which may have more units)
+      const units = Math.max(...this.prep.layers.filter((l) => l.kind === "recurrent").map((l) => l.units));
       const chooser = el("select", { id: `${this.id}-unit`, class: "rnn-stepper__unitchooser" });
-      chooser.appendChild(el("option", { value: "-1", text: `every unit (${first.units})` }));
-      for (let j = 0; j < first.units; j++) chooser.appendChild(el("option", { value: String(j), text: `unit ${j + 1}` }));
+      chooser.appendChild(el("option", { value: "-1", text: `every unit (${units})` }));
+      for (let j = 0; j < units; j++) chooser.appendChild(el("option", { value: String(j), text: `unit ${j + 1}` }));
       chooser.addEventListener("change", () => this.safely(() => this.diagram.setUnit(Number(chooser.value))));
       this.stepbar.appendChild(el("span", { class: "rnn-stepper__unitpick" }, [
         el("label", { for: chooser.id, text: "Diagram shows" }), chooser,
