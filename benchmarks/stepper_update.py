@@ -78,6 +78,8 @@ def main() -> None:
             for slug in slugs:
                 page = browser.new_page()
                 page.goto(f"{url}{slug}/")
+                # the panel starts when it comes into view (docs/javascripts/stepper.js)
+                page.locator(".rnn-stepper").first.scroll_into_view_if_needed()
                 page.wait_for_selector(".rnn-stepper[data-stepper-state=ready]", timeout=15000)
                 result = page.evaluate(TIME_EDITS, [STEPS, EDITS])
                 page.close()

@@ -32,9 +32,16 @@ def open_page(browser, url: str, scheme: str = "light", viewport=None) -> Visit:
     return Visit(context, url)
 
 
+def start_panel(page, slug: str | None = None) -> None:
+    """Scroll the panel into view (it starts when it, or a live diagram, is seen) and wait."""
+    panel = ".rnn-stepper" + (f"[data-slug={slug}]" if slug else "")
+    page.locator(panel).first.scroll_into_view_if_needed()
+    page.wait_for_selector(f"{panel}[data-stepper-state=ready]", timeout=15000)
+
+
 def open_panel(browser, url: str, **kwargs) -> Visit:
     visit = open_page(browser, url, **kwargs)
-    visit.page.wait_for_selector(PANEL, timeout=15000)
+    start_panel(visit.page)
     return visit
 
 
@@ -210,7 +217,7 @@ def test_rnncompute_reproduces_keras_and_the_replay_hosted(browser, hosted, site
 def test_rnncompute_works_from_the_offline_copy(browser, offline, site, slug):
     visit = open_page(browser, (offline / f"{slug}.html").as_uri())
     problems = check_every_model(visit.page, site, slug, random=False)
-    visit.page.wait_for_selector(PANEL, timeout=15000)  # the panel starts from file:// too
+    start_panel(visit.page)  # the panel starts from file:// too
     # and drives the chapter's live diagram
     pills = visit.page.eval_on_selector_all("svg.diagram--live .live-pill", "ps => ps.length")
     if slug in LIVE and not pills:
@@ -498,13 +505,29 @@ def test_panel_stays_within_a_phone_screen(browser, hosted, slug):
     assert not problems, problems
 
 
+def test_panel_waits_until_the_reader_gets_there(browser, hosted):
+    """On a phone, a chapter opens without loading the panel's data or computing anything; the
+    panel starts when it (or the live diagram) comes into view."""
+    visit = open_page(browser, f"{hosted}lstm/", viewport={"width": 375, "height": 667})
+    page = visit.page
+    page.wait_for_timeout(1000)
+    state = page.eval_on_selector(".rnn-stepper", "p => p.dataset.stepperState || null")
+    loaded = page.evaluate(
+        "() => performance.getEntriesByType('resource').some(r => /data\\/lstm\\.js/.test(r.name))"
+    )
+    start_panel(page)
+    problems = close(visit)
+    assert state is None and not loaded, f"the panel started before it was seen ({state})"
+    assert not problems, problems
+
+
 def test_panel_starts_after_instant_navigation(browser, hosted):
     visit = open_panel(browser, f"{hosted}lstm/")
     page = visit.page
     page.evaluate("() => { window.sameDocument = true; }")
     page.evaluate("() => document.querySelector('a.md-nav__link[href$=\"gru/\"]').click()")
     page.wait_for_url("**/gru/")
-    page.wait_for_selector(".rnn-stepper[data-slug=gru][data-stepper-state=ready]", timeout=15000)
+    start_panel(page, "gru")
     same = page.evaluate("() => window.sameDocument === true")
     problems = close(visit)
     assert same, (
