@@ -6,7 +6,7 @@ a page only, and at build time:
 - the panel's scripts are added at the end of the page's content (``SCRIPTS``), so that pages
   without a panel load none of them. They sit inside Material's content container, whose
   scripts Material runs again after an instant navigation (the scripts guard against a second
-  run);
+  run). They are deferred: the page is parsed in one go, and they run once it is;
 - each cell diagram the panel can drive (``LIVE_DIAGRAMS``), shown with
   ``<img class="diagram" src=".../images/<name>.svg">``, is replaced by the SVG itself, inline,
   so that the panel can write the values of the selected time step on it. The page's ``alt``
@@ -154,6 +154,6 @@ def on_post_page(output: str, page, config) -> str:
     output = mark_weight_blocks(output)
     if END_OF_CONTENT not in output:
         raise PluginError(f"{page.file.src_uri}: no </article> to put the panel's scripts before")
-    tags = "".join(f'<script src="{get_relative_url(src, page.url)}"></script>' for src in SCRIPTS)
+    tags = "".join(f'<script src="{get_relative_url(src, page.url)}" defer></script>' for src in SCRIPTS)
     head, tail = output.rsplit(END_OF_CONTENT, 1)
     return head + tags + END_OF_CONTENT + tail
