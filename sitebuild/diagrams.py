@@ -3,8 +3,9 @@
 A chapter gets a panel with ``<div class="rnn-stepper" data-slug=... data-model=...>``. On such
 a page only, and at build time:
 
-- the panel's scripts are added at the end of the page's content (``SCRIPTS``), so that pages
-  without a panel load none of them. They sit inside Material's content container, whose
+- the panel's scripts are added at the end of the page's content (``SCRIPTS``), and its
+  stylesheet to the page's head (``STYLESHEET``), so that pages without a panel load none of
+  them. They sit inside Material's content container, whose
   scripts Material runs again after an instant navigation (the scripts guard against a second
   run). They are deferred: the page is parsed in one go, and they run once it is;
 - each cell diagram the panel can drive (``LIVE_DIAGRAMS``), shown with
@@ -28,6 +29,7 @@ SCRIPTS = [
     "javascripts/stepper-diagram.js",  # the live cell diagram
     "javascripts/stepper.js",  # the panel
 ]
+STYLESHEET = "stylesheets/stepper.css"  # the panel's and the live diagrams' styles
 LIVE_DIAGRAMS = {"rnn", "double_all", "lstm3", "gru"}
 
 PANEL = re.compile(r'<div class="rnn-stepper"')
@@ -154,6 +156,10 @@ def on_post_page(output: str, page, config) -> str:
     output = mark_weight_blocks(output)
     if END_OF_CONTENT not in output:
         raise PluginError(f"{page.file.src_uri}: no </article> to put the panel's scripts before")
-    tags = "".join(f'<script src="{get_relative_url(src, page.url)}" defer></script>' for src in SCRIPTS)
+    tags = "".join(
+        f'<script src="{get_relative_url(src, page.url)}" defer></script>' for src in SCRIPTS
+    )
     head, tail = output.rsplit(END_OF_CONTENT, 1)
-    return head + tags + END_OF_CONTENT + tail
+    output = head + tags + END_OF_CONTENT + tail
+    sheet = f'<link rel="stylesheet" href="{get_relative_url(STYLESHEET, page.url)}">\n'
+    return output.replace("</head>", sheet + "</head>", 1)
