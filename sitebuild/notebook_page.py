@@ -112,9 +112,10 @@ def reader_notebook(full: Path, out: Path) -> None:
             cell.source = without_publishing(cell.source)
             if not cell.source:  # only its outputs remain
                 cell.metadata.setdefault("tags", []).append(HIDE_INPUT)
-    first_text = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown")
+    # The note goes after the example's first text (its title), or first if it has none.
+    texts = [i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"]
     note = nbformat.v4.new_markdown_cell(NOTE.format(name=full.name))
-    notebook.cells.insert(first_text + 1, note)
+    notebook.cells.insert(texts[0] + 1 if texts else 0, note)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(notebook)
     if not out.is_file() or out.read_text(encoding="utf-8") != text:
