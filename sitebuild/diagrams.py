@@ -5,9 +5,9 @@ a page only, and at build time:
 
 - the panel's scripts are added at the end of the page's content (``SCRIPTS``), and its
   stylesheet to the page's head (``STYLESHEET``), so that pages without a panel load none of
-  them. They sit inside Material's content container, whose
-  scripts Material runs again after an instant navigation (the scripts guard against a second
-  run). They are deferred: the page is parsed in one go, and they run once it is;
+  them. The scripts sit inside Material's content container, whose scripts Material runs
+  again after an instant navigation (they guard against a second run), and are deferred: the
+  page is parsed in one go, and they run once it is;
 - each cell diagram the panel can drive (``LIVE_DIAGRAMS``), shown with
   ``<img class="diagram" src=".../images/<name>.svg">``, is replaced by the SVG itself, inline,
   so that the panel can write the values of the selected time step on it. The page's ``alt``

@@ -266,7 +266,10 @@ def on_post_page(output: str, page, config) -> str:
         log.error(message)
     output = focusable_code(output)
     if is_notebook(page):
-        output = reader_page(output, page.url)
+        try:
+            output = reader_page(output, page.url)
+        except ValueError as error:
+            raise PluginError(f"{_state['notebooks'][page.file.src_uri]}: {error}") from error
         # mkdocs-jupyter copied the page's source (the reader's copy) for its download button:
         # the reader downloads the whole notebook instead, which runs on its own.
         full = _state["downloads"][page.file.src_uri]

@@ -319,3 +319,17 @@ def test_diagrams_open_at_full_size_with_legible_labels(browser, hosted):
     # sitebuild/diagrams.py): they keep a legible size in their own scrolling box instead
     # (tests/test_stepper.py, test_live_diagram_labels_are_legible_on_a_phone).
     assert opened >= 3, f"only {opened} diagrams found on {chapters}"
+
+
+def test_a_notebook_takes_the_whole_text_width_on_a_phone(browser, hosted):
+    """A notebook laid out as its own box sat beside the floated download and edit buttons,
+    64 px narrower all the way down."""
+    visit = open_page(browser, f"{hosted}notebooks/gru/", width=375)
+    widths = visit.page.evaluate(
+        "() => ['article', '.jupyter-wrapper']"
+        ".map(s => document.querySelector(s).getBoundingClientRect().width)"
+    )
+    visit.page.context.close()
+    assert widths[1] >= widths[0] - 1, (
+        f"notebook {widths[1]:.0f} px in an article of {widths[0]:.0f}"
+    )

@@ -915,8 +915,8 @@
   }
 
   // A panel starts (loads its model's data, computes, draws the chart and the live diagram)
-  // when it or a live diagram of its page comes into view: a phone
-  // that opens a chapter does not pay for a panel the reader has not reached.
+  // when it or a live diagram of its page comes into view: a phone that opens a chapter does
+  // not pay for a panel the reader has not reached.
   let watcher = null;
   function startAll() {
     for (const panel of livePanels) if (!panel.root.isConnected) livePanels.delete(panel);
