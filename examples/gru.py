@@ -191,7 +191,7 @@ new_input = np.array(
 # shape (1, 5, 1)
 predicted = model.predict(new_input)
 # --8<-- [end:predict]
-predicted = publish.model("gru", model, new_input)
+publish.model("gru", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 
@@ -457,7 +457,8 @@ publish.matrix(
     col_labels=[f"unit {j + 1}" for j in range(n)],
 )
 
-predicted_before = publish.model("gru_reset_before", model_before, new_input)
+predicted_before = model_before.predict(new_input, verbose=0)
+publish.model("gru_reset_before", model_before, new_input)
 
 
 # --8<-- [start:replay_before]

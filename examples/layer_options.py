@@ -25,15 +25,12 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-vector = publish.vector  # a short vector as one table cell: (0.123, −0.456, 0.789)
-
-
 def vectors(name, columns):
-    """A table whose cells are vectors (or labels), left-aligned."""
+    """A table whose cells are vectors, (0.123, −0.456, 0.789), or labels, left-aligned."""
     return publish.text_table(
         name,
         {
-            key: [v if isinstance(v, str) else vector(v) for v in values]
+            key: [v if isinstance(v, str) else publish.vector(v) for v in values]
             for key, values in columns.items()
         },
     )
@@ -213,8 +210,8 @@ last = last_model.predict(x, verbose=0)
 
 replay, (h_last, c_last) = run(lstm_step, x, (zeros, zeros))
 # --8<-- [end:return_sequences]
-sequences = publish.model("lstm_sequences", sequences_model, x)
-last = publish.model("lstm_last", last_model, x)
+publish.model("lstm_sequences", sequences_model, x)
+publish.model("lstm_last", last_model, x)
 publish.check_replay("replay_sequences", replay, sequences)
 publish.check_replay("replay_last", replay[:, -1], last)
 publish.shape("sequences_shape", sequences)
@@ -226,7 +223,7 @@ vectors(
         "$t$": [str(t) for t in range(T)],
         '<span class="c-x">$x_t$</span>': x[0],
         '`sequences[0, t]`, <span class="c-h">$h_t$</span>': sequences[0],
-        "`last[0]`": ["" for t in range(T - 1)] + [vector(last[0])],
+        "`last[0]`": ["" for t in range(T - 1)] + [publish.vector(last[0])],
     },
 )
 
@@ -252,11 +249,15 @@ gru_state_model = keras.Model(inputs, [output, h])
 gru.set_weights(gru_weights)
 # --8<-- [end:return_state]
 
-state_outputs = {
-    "SimpleRNN": list(publish.model("simple_rnn_state", simple_rnn_state_model, x)),
-    "LSTM": list(publish.model("lstm_state", lstm_state_model, x)),
-    "GRU": list(publish.model("gru_state", gru_state_model, x)),
+state_models = {
+    "SimpleRNN": simple_rnn_state_model,
+    "LSTM": lstm_state_model,
+    "GRU": gru_state_model,
 }
+state_outputs = {name: list(model.predict(x, verbose=0)) for name, model in state_models.items()}
+publish.model("simple_rnn_state", simple_rnn_state_model, x)
+publish.model("lstm_state", lstm_state_model, x)
+publish.model("gru_state", gru_state_model, x)
 state_replays = {
     "SimpleRNN": run(simple_rnn_step, x, (zeros,)),
     "LSTM": run(lstm_step, x, (zeros, zeros)),
@@ -284,7 +285,7 @@ vectors(
         '`h[0]`, <span class="c-h">$h_{T-1}$</span>': [got[1][0] for got in state_outputs.values()],
         '`c[0]`, <span class="c-cell">$c_{T-1}$</span>': [
             "—",
-            vector(state_outputs["LSTM"][2][0]),
+            publish.vector(state_outputs["LSTM"][2][0]),
             "—",
         ],
     },
@@ -312,9 +313,7 @@ from_state = initial_state_model.predict([x, h_start, c_start], verbose=0)
 # the same loop, from another start
 replay_from_state, _ = run(lstm_step, x, (h_start, c_start))
 # --8<-- [end:initial_state]
-from_state = publish.model(
-    "lstm_initial_state", initial_state_model, x, initial_state=[h_start, c_start]
-)
+publish.model("lstm_initial_state", initial_state_model, x, initial_state=[h_start, c_start])
 publish.check_replay("replay_initial_state", replay_from_state, from_state)
 state_effect = np.max(np.abs(from_state - sequences), axis=(0, 2))  # by time step
 assert state_effect[0] > 1e-2 and state_effect[-1] < state_effect[0] / 2  # the effect fades
@@ -343,10 +342,7 @@ second_part = initial_state_model.predict(second_inputs, verbose=0)
 # the same as `sequences`
 continued = np.concatenate([first_part, second_part], axis=1)
 # --8<-- [end:continue]
-second_part = publish.model(
-    "lstm_continued", initial_state_model, x[:, split:], initial_state=[h_split, c_split]
-)
-continued = np.concatenate([first_part, second_part], axis=1)
+publish.model("lstm_continued", initial_state_model, x[:, split:], initial_state=[h_split, c_split])
 same("continued_vs_whole", continued, sequences)
 publish.value("split", split)
 
@@ -373,13 +369,7 @@ lstm.reset_state()
 call_3 = stateful_model.predict(x[:, split:], verbose=0)
 # --8<-- [end:stateful]
 stateful_lstm = lstm
-lstm.reset_state()  # publish.model calls predict again: call 1, then call 2
-call_1, call_2 = publish.model(
-    "lstm_stateful", stateful_model, x[:, :split], next_inputs=[x[:, split:]]
-)
-assert np.array_equal(h_kept, lstm.states[0].numpy())
-lstm.reset_state()
-assert np.array_equal(call_3, stateful_model.predict(x[:, split:], verbose=0))
+publish.model("lstm_stateful", stateful_model, x[:, :split], next_inputs=[x[:, split:]])
 
 # --8<-- [start:stateful_replay]
 replay_1, states = run(lstm_step, x[:, :split], (zeros, zeros))
@@ -496,10 +486,11 @@ backwards = backwards_model.predict(x, verbose=0)
 # x_{T-1} first, x_0 last
 replay_backwards, _ = run(lstm_step, x[:, ::-1], (zeros, zeros))
 # --8<-- [end:go_backwards]
-backwards = publish.model("lstm_backwards", backwards_model, x)
+publish.model("lstm_backwards", backwards_model, x)
 publish.check_replay("replay_backwards", replay_backwards, backwards)
 backwards_last_model = lstm_model(go_backwards=True)
-backwards_last = publish.model("lstm_backwards_last", backwards_last_model, x)
+backwards_last = backwards_last_model.predict(x, verbose=0)
+publish.model("lstm_backwards_last", backwards_last_model, x)
 publish.check_replay("replay_backwards_last", replay_backwards[:, -1], backwards_last)
 assert np.array_equal(backwards_last, backwards[:, -1])
 vectors(
@@ -535,7 +526,7 @@ output, h, c = masking_model.predict(padded, verbose=0)
 # the same LSTM, without Masking
 unmasked = sequences_model.predict(padded, verbose=0)
 # --8<-- [end:masking]
-output, h, c = publish.model("lstm_masking", masking_model, padded)
+publish.model("lstm_masking", masking_model, padded)
 publish.shape("padded_shape", padded)
 # Where the numbers come from: the backend and the device this build ran on.
 # On a GPU, TensorFlow's LSTM and GRU use cuDNN, which masks differently.
@@ -762,9 +753,9 @@ concat = concat_model.predict(x, verbose=0)
 summed = sum_model.predict(x, verbose=0)
 bidirectional_last = bidirectional_last_model.predict(x, verbose=0)
 # --8<-- [end:bidirectional]
-concat = publish.model("bidirectional_concat", concat_model, x)
-summed = publish.model("bidirectional_sum", sum_model, x)
-bidirectional_last = publish.model("bidirectional_last", bidirectional_last_model, x)
+publish.model("bidirectional_concat", concat_model, x)
+publish.model("bidirectional_sum", sum_model, x)
+publish.model("bidirectional_last", bidirectional_last_model, x)
 bidirectional_layer = concat_model.layers[-1]
 for got, expected in zip(
     bidirectional_layer.forward_layer.get_weights()

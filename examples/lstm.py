@@ -227,7 +227,7 @@ new_input = np.array(
 # shape (1, 5, 1)
 predicted = model.predict(new_input)
 # --8<-- [end:predict]
-predicted = publish.model("lstm", model, new_input)
+publish.model("lstm", model, new_input)
 publish.model("lstm_untrained", untrained, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
@@ -371,7 +371,7 @@ output, h_last, c_last = state_model.predict(new_input)
 # (1, 5, 3) (1, 3) (1, 3)
 print(output.shape, h_last.shape, c_last.shape)
 # --8<-- [end:return_state]
-output, h_last, c_last = publish.model("lstm_return_state", state_model, new_input)
+publish.model("lstm_return_state", state_model, new_input)
 publish.shape("state_output_shape", output)
 publish.shape("state_h_shape", h_last)
 publish.shape("state_c_shape", c_last)
@@ -491,7 +491,7 @@ publish.check_replay("replay_textbook", textbook_lstm(new_input[0])[np.newaxis],
 typical = x_train[:1]
 typical_predicted = model.predict(typical)
 # --8<-- [end:typical]
-typical_predicted = publish.model("lstm_typical", model, typical)
+publish.model("lstm_typical", model, typical)
 
 
 def rule(sequence):
@@ -508,14 +508,12 @@ beyond = [str(t) for t in range(T) if not train_sum_low[t] <= new_sum[t] <= trai
 # from the rule there than on the typical sequence
 assert beyond and np.max(np.abs(difference_typical)) < np.max(np.abs(difference_new))
 # the plural follows the number
-steps_word = "time step" if len(beyond) == 1 else "time steps"
-publish.value("beyond_steps", f"{steps_word} {', '.join(beyond)}")
+publish.value(
+    "beyond_steps", ("time step " if len(beyond) == 1 else "time steps ") + ", ".join(beyond)
+)
 publish.value("difference_new", float(np.max(np.abs(difference_new))))
 publish.value("difference_typical", float(np.max(np.abs(difference_typical))))
 publish.value("rms_train", rms_train)
-range_column = [
-    f"{publish.fmt(lo, 2)} to {publish.fmt(hi, 2)}" for lo, hi in zip(train_sum_low, train_sum_high)
-]
 for name, sequence, prediction, difference, digits in [
     ("target_new", new_input[0], predicted, difference_new, 1),
     ("target_typical", typical[0], typical_predicted, difference_typical, 3),
@@ -526,7 +524,10 @@ for name, sequence, prediction, difference, digits in [
             "$t$": times,
             '<span class="c-x">$x_t$</span>': [publish.vector(x, digits) for x in sequence],
             "running sum": list(np.cumsum(sequence[:, 0] - sequence[:, 1])),
-            "running sums in training": range_column,
+            "running sums in training": [
+                f"{publish.fmt(lo, 2)} to {publish.fmt(hi, 2)}"
+                for lo, hi in zip(train_sum_low, train_sum_high)
+            ],
             "target rule": list(rule(sequence)),
             '<span class="c-y">$y_t$</span> (`model.predict`)': list(prediction[0, :, 0]),
             "difference": list(difference),
@@ -589,7 +590,7 @@ hard_model = keras.Sequential(
 hard_model.set_weights(model.get_weights())
 predicted_hard = hard_model.predict(new_input)
 # --8<-- [end:hard_sigmoid_replay]
-predicted_hard = publish.model("lstm_hard_sigmoid", hard_model, new_input)
+publish.model("lstm_hard_sigmoid", hard_model, new_input)
 publish.check_replay("replay_hard_sigmoid", y_keras3_hard, predicted_hard)
 sigmoid_vs_hard = float(np.max(np.abs(y_keras3_hard - predicted)))
 keras2_vs_keras3_hard = float(np.max(np.abs(y_keras2_hard - predicted_hard)))

@@ -251,8 +251,13 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None, 
 
     ``next_inputs``: for a stateful model, the inputs of the calls that follow the first one,
     predicted in turn, so that the states carry over; recorded with their predictions as
-    ``"next_inputs"`` and ``"next_outputs"``. The states must be zero before the first call
-    (``reset_state()``). Returns the list of the predictions of all the calls.
+    ``"next_inputs"`` and ``"next_outputs"``. The first call starts from zero states, and the
+    states the layers held before are put back afterwards: the model is left as it was found.
+    Returns the list of the predictions of all the calls.
+
+    An example predicts in its own code, as a reader would (``model.predict(x)``), and records
+    the model with a statement of its own, ``publish.model(name, model, x)``, that the notebook
+    page leaves out; the prediction recorded is computed again here, from the same input.
 
     ``torch``: a function of a Keras layer that returns its ``torch.nn`` twin,
     ``{"class_name", "kwargs", "state_dict"}`` (arrays), or ``None`` when it has none; each
@@ -267,13 +272,10 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None, 
     if initial_state is not None:
         initial_state = [np.asarray(s, dtype=np.float32) for s in initial_state]
         entry["initial_state"] = [_nested(s) for s in initial_state]
-    for layer in keras_model.layers:
-        states = getattr(layer, "states", None) if getattr(layer, "stateful", False) else None
-        if any(np.any(s.numpy()) for s in states or []):
-            raise ValueError(
-                f"model {name!r}: the states of {layer.name} are not zero; call "
-                f"its reset_state() before recording the model"
-            )
+    stateful = [layer for layer in keras_model.layers if getattr(layer, "stateful", False)]
+    held = [[state.numpy() for state in layer.states] for layer in stateful]
+    for layer in stateful:
+        layer.reset_state()
     output = keras_model.predict(
         inputs if initial_state is None else [inputs, *initial_state], verbose=0
     )
@@ -284,6 +286,9 @@ def model(name: str, keras_model, inputs, initial_state=None, next_inputs=None, 
         entry["next_inputs"] = [_nested(x) for x in next_inputs]
         entry["next_outputs"] = [_outputs(o) for o in next_outputs]
         output = [output, *next_outputs]
+    for layer, states in zip(stateful, held):
+        for variable, value in zip(layer.states, states):
+            variable.assign(value)
     _models.append(entry)
     return output
 

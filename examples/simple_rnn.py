@@ -149,7 +149,7 @@ new_input = np.round(new_input, 1).astype("float32")
 # shape (1, T, m'): y_0 ... y_{T-1}
 predicted = model.predict(new_input, verbose=0)
 # --8<-- [end:predict]
-predicted = publish.model("simple_rnn_sequences", model, new_input)
+publish.model("simple_rnn_sequences", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 
@@ -244,7 +244,7 @@ last_model.set_weights(model.get_weights())
 # shape (1, m'): y_{T-1} only
 last_predicted = last_model.predict(new_input, verbose=0)
 # --8<-- [end:last_step]
-last_predicted = publish.model("simple_rnn_last_step", last_model, new_input)
+publish.model("simple_rnn_last_step", last_model, new_input)
 last_h = keras.ops.convert_to_numpy(last_model.layers[0](new_input))  # (1, n): h_{T-1}
 publish.shape("last_predicted_shape", last_predicted)
 publish.shape("last_h_shape", last_h)

@@ -209,7 +209,7 @@ new_input = np.round(new_input, 1).astype("float32")
 # shape (1, T, m'): y_0 ... y_{T-1}
 predicted = model.predict(new_input, verbose=0)
 # --8<-- [end:predict]
-predicted = publish.model("stacked_rnn", model, new_input)
+publish.model("stacked_rnn", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 

@@ -98,7 +98,7 @@ new_input_1d = np.array(x_values, dtype="float32").reshape(1, -1, 1)
 print(new_input_1d.shape)
 predicted_1d = model_1d.predict(new_input_1d)
 # --8<-- [end:predict_1d]
-predicted_1d = publish.model("td_dense_1d", model_1d, new_input_1d)
+publish.model("td_dense_1d", model_1d, new_input_1d)
 # y_t = sigmoid(x_t W + b) at each t
 replay_1d = sigmoid(new_input_1d * W_1d[0, 0] + b_1d[0])
 
@@ -205,7 +205,7 @@ predicted = model.predict(new_input)
 # (1, 6, 3)
 print(predicted.shape)
 # --8<-- [end:predict]
-predicted = publish.model("td_dense_2_to_3", model, new_input)
+publish.model("td_dense_2_to_3", model, new_input)
 publish.shape("new_input_shape", new_input)
 publish.shape("predicted_shape", predicted)
 publish.text("predicted", publish.array_text(predicted), code="text")
@@ -359,6 +359,6 @@ dense_model = keras.Sequential(
 dense_model.set_weights(model.get_weights())
 predicted_dense = dense_model.predict(new_input)
 # --8<-- [end:dense]
-predicted_dense = publish.model("dense_2_to_3", dense_model, new_input)
+publish.model("dense_2_to_3", dense_model, new_input)
 publish.value("params_dense", dense_model.count_params())
 publish.check_replay("dense_vs_time_distributed", predicted_dense, predicted)
