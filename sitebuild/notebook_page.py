@@ -10,10 +10,11 @@ calls :func:`reader_page` for each one).
 - Code cells scroll sideways: they become keyboard-focusable (axe: scrollable-region-focusable).
 
 The page is rendered from a reader's copy of the notebook (:func:`reader_notebook`): the lines
-that hand values and tables to the chapter (``publish.value(...)``, ``publish.table(...)``,
-...) are left out, and each output keeps its name. The notebook a reader downloads is the whole one,
-with a hidden first cell that defines ``publish``, so that it runs on its own and shows the same
-named outputs (``tests/test_notebooks.py``).
+that hand values, tables and models to the chapter (``publish.value(...)``,
+``publish.model(...)``, ..., and the example's helpers that only publish) are left out, and each
+output keeps its name. The notebook a reader downloads is the whole one, with a hidden first cell
+that defines ``publish``, so that it runs on its own and shows the same named outputs
+(``tests/test_notebooks.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ INLINE_STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
 CONTENT = '<article class="md-content__inner'
 HIDE_INPUT = "remove-input"  # mkdocs.yml: mkdocs-jupyter's remove_input_tags
 NOTE = (
-    "On this page, the lines that only hand values and tables to the chapter (`publish.value`,"
-    " `publish.table` and the like) are left out; each output keeps its name. The"
+    "On this page, the lines that only hand values, tables and models to the chapter"
+    " (`publish.value`, `publish.table`, `publish.model` and the like, and the example's own"
+    " helpers that do nothing else) are left out; each output keeps its name. The"
     " [downloaded notebook]({name}) has them, with a first cell that defines `publish`, the"
     " site's helper module, and runs on its own."
 )
@@ -63,37 +65,104 @@ def reader_page(output: str, page_url: str) -> str:
     return head + found + content
 
 
-def _is_publishing(node: ast.stmt) -> bool:
-    """A statement that only calls ``publish.<something>(...)``; ``publish.setup`` stays (it
-    seeds the run: a reader needs it to get the same numbers)."""
-    call = node.value if isinstance(node, ast.Expr) else None
+def _calls_publishing(node: ast.expr | None, helpers: set[str]) -> bool:
+    """``publish.<name>(...)`` (``publish.setup`` excepted: it seeds the run, and a reader needs
+    it to get the same numbers) or a call of one of the example's publishing ``helpers``."""
+    if not isinstance(node, ast.Call):
+        return False
+    function = node.func
+    if isinstance(function, ast.Name):
+        return function.id in helpers
     return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Attribute)
-        and isinstance(call.func.value, ast.Name)
-        and call.func.value.id == "publish"
-        and call.func.attr != "setup"
+        isinstance(function, ast.Attribute)
+        and isinstance(function.value, ast.Name)
+        and function.value.id == "publish"
+        and function.attr != "setup"
     )
 
 
-def without_publishing(source: str) -> str:
+def _statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks, a function's docstring left out."""
+    blocks = [getattr(node, field, None) or [] for field in ("body", "orelse", "finalbody")]
+    statements = [stmt for block in blocks for stmt in block]
+    if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) is not None:
+        statements = statements[1:]
+    return statements
+
+
+def _is_publishing(node: ast.stmt, helpers: set[str]) -> bool:
+    """A statement that only publishes: a publishing call (or ``return`` of one), or a ``for``,
+    ``if``, ``with`` or ``while`` whose statements all only publish."""
+    if isinstance(node, (ast.Expr, ast.Return)):
+        return _calls_publishing(node.value, helpers)
+    if isinstance(node, (ast.For, ast.If, ast.With, ast.While)):
+        return all(_is_publishing(stmt, helpers) for stmt in _statements(node))
+    return False
+
+
+def _is_publishing_helper(node: ast.stmt, helpers: set[str]) -> bool:
+    """A function of the example that publishes and does nothing else a caller could see: its
+    statements compute local names, assert, and publish (``vectors``, ``same`` in
+    ``examples/layer_options.py``)."""
+    if not isinstance(node, ast.FunctionDef):
+        return False
+    statements = _statements(node)
+    local = (ast.Assert, ast.Assign, ast.AnnAssign)
+    return any(_is_publishing(stmt, helpers) for stmt in statements) and all(
+        _is_publishing(stmt, helpers)
+        or (
+            isinstance(stmt, local)
+            and all(
+                isinstance(target, ast.Name)
+                for target in getattr(stmt, "targets", [getattr(stmt, "target", None)])
+                if target is not None
+            )
+        )
+        for stmt in statements
+    )
+
+
+def without_publishing(source: str, helpers: set[str] | None = None) -> str:
     """A cell's code without its publishing statements (at any depth, unless that would leave a
-    block empty), and without the blank lines they leave behind."""
+    block empty), the comment lines right above them, and the blank lines they leave behind.
+
+    ``helpers`` holds the names of the example's publishing helpers defined so far; a cell that
+    defines one adds its name, and its definition goes with the publishing statements.
+    """
+    helpers = set() if helpers is None else helpers
     tree = ast.parse(source)
+    for node in tree.body:
+        if _is_publishing_helper(node, helpers):
+            helpers.add(node.name)
     drop: set[int] = set()
     for node in ast.walk(tree):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if not isinstance(block, list) or not block or not isinstance(block[0], ast.stmt):
                 continue
-            gone = [stmt for stmt in block if _is_publishing(stmt)]
+            gone = [
+                stmt
+                for stmt in block
+                if _is_publishing(stmt, helpers)
+                or (isinstance(node, ast.Module) and _is_publishing_helper(stmt, helpers))
+            ]
             if len(gone) < len(block) or isinstance(node, ast.Module):
                 for stmt in gone:
-                    drop.update(range(stmt.lineno, stmt.end_lineno + 1))
+                    first = min(
+                        [stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])]
+                    )
+                    drop.update(range(first, stmt.end_lineno + 1))
+    lines = source.splitlines()
+    # The comment lines right above a dropped statement are about it: they go too.
+    for number in sorted(drop):
+        above = number - 1
+        while above >= 1 and above not in drop and lines[above - 1].lstrip().startswith("#"):
+            drop.add(above)
+            above -= 1
     # Blank lines on both sides of dropped lines merge into the longer of the two runs.
     kept: list[str] = []
     runs, blank = [], 0
-    for number, line in enumerate(source.splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         if number in drop:
             runs, blank = [*runs, blank], 0
         elif not line.strip():
@@ -107,9 +176,10 @@ def without_publishing(source: str) -> str:
 def reader_notebook(full: Path, out: Path) -> None:
     """Write the copy of the executed notebook ``full`` that the notebook page shows."""
     notebook = nbformat.read(full, as_version=4)
+    helpers: set[str] = set()
     for cell in notebook.cells:
         if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", []):
-            cell.source = without_publishing(cell.source)
+            cell.source = without_publishing(cell.source, helpers)
             if not cell.source:  # only its outputs remain
                 cell.metadata.setdefault("tags", []).append(HIDE_INPUT)
     # The note goes after the example's first text (its title), or first if it has none.

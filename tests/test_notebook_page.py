@@ -56,12 +56,93 @@ def f(x):
 
 for k in range(3):
     y = k
-for k in range(3):
-    publish.value(f"b{k}", k)
 predicted = publish.model("m", f, 1)
 
 print(1)"""
     assert without_publishing(source) == expected
+
+
+def test_a_helper_that_only_publishes_goes_with_its_calls_in_later_cells():
+    helpers: set[str] = set()
+    first = '''def vectors(name, columns):
+    """A table of vectors."""
+    cells = {k: [publish.vector(v) for v in vs] for k, vs in columns.items()}
+    assert cells
+    return publish.text_table(name, cells)
+
+
+def small(d):
+    return f"{d:.1e}"
+
+
+def noisy(name, x):
+    print(x)
+    publish.value(name, x)
+
+
+def keeps(name, x):
+    results[name] = x
+    publish.value(name, x)'''
+    assert (
+        without_publishing(first, helpers)
+        == """def small(d):
+    return f"{d:.1e}"
+
+
+def noisy(name, x):
+    print(x)
+
+
+def keeps(name, x):
+    results[name] = x"""
+    )
+    assert helpers == {"vectors"}
+    second = """y = small(1)
+vectors("t", {"a": [y]})
+noisy("n", 1)
+keeps("k", 2)"""
+    assert (
+        without_publishing(second, helpers)
+        == """y = small(1)
+noisy("n", 1)
+keeps("k", 2)"""
+    )
+
+
+def test_a_loop_or_branch_that_only_publishes_goes_whole():
+    source = """if found:
+    publish.probe("probe_a", "yes")
+else:
+    publish.probe("probe_a", "no")
+for k in ks:
+    if k:
+        publish.value(f"v{k}", k)
+with context():
+    publish.value("w", 1)
+    w = 2
+y = 1"""
+    assert (
+        without_publishing(source)
+        == """with context():
+    w = 2
+y = 1"""
+    )
+
+
+def test_the_comment_above_a_publishing_statement_goes_with_it():
+    source = """# the data
+x = 1
+# the plural follows the number
+# (two lines)
+publish.value("n", x)
+y = 2  # kept
+publish.value("y", y)  # goes"""
+    assert (
+        without_publishing(source)
+        == """# the data
+x = 1
+y = 2  # kept"""
+    )
 
 
 def test_a_cell_that_only_publishes_becomes_empty():
@@ -96,6 +177,8 @@ def test_notebook_page_shows_a_readers_notebook(site, slug):
     assert 'href="../../stylesheets/notebook.css"' in page, "notebook.css is not linked"
     assert CELL_CODE.search(content), f"{slug}: no code cell found on the notebook page"
     for cell in CELL_CODE.findall(content):
+        # Reader code predicts with model.predict; publish.model only records the model.
+        assert "publish.model(" not in html.unescape(cell), f"{slug}: publish.model on the page"
         for block in blocks(ast.parse(html.unescape(cell))):
             # A publishing statement stays only where the block would be left empty.
             shown = [
