@@ -36,6 +36,7 @@ from mkdocs.utils.meta import get_data
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sitebuild.notebook_page import is_notebook, reader_notebook, reader_page
 from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
+from sitebuild.search_index import plain_index
 from sitebuild.typeset import TypesetError, Typesetter, typeset_page
 
 log = logging.getLogger("mkdocs.hooks.examples")
@@ -296,10 +297,12 @@ def _offline_zip(config):
     return OfflineZip(config_file, key, cache_dir=CACHE_DIR.parent / "offline")
 
 
+@event_priority(-50)  # after the search plugin writes its index, before offline copies it
 def on_post_build(config) -> None:
     from sitebuild.offline import ZIP_NAME
 
     _close_typesetter()
+    plain_index(Path(config.site_dir))
 
     if _state.get("offline"):
         built = _state.pop("offline").finish(Path(config.site_dir) / "download" / ZIP_NAME)
