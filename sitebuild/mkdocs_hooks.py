@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sitebuild.notebook_page import is_notebook, reader_notebook, reader_page
 from sitebuild.runner import CACHE_DIR, REPO, Result, display, latest_results, run_examples
 from sitebuild.search_index import plain_index
+from sitebuild.theme_patch import ThemePatchError, without_switching_rule
 from sitebuild.typeset import TypesetError, Typesetter, typeset_page
 
 log = logging.getLogger("mkdocs.hooks.examples")
@@ -303,6 +304,10 @@ def on_post_build(config) -> None:
 
     _close_typesetter()
     plain_index(Path(config.site_dir))
+    try:
+        without_switching_rule(Path(config.site_dir))
+    except ThemePatchError as error:
+        raise PluginError(str(error)) from error
 
     if _state.get("offline"):
         built = _state.pop("offline").finish(Path(config.site_dir) / "download" / ZIP_NAME)

@@ -67,6 +67,39 @@ def test_hosted_page_dark_is_accessible(browser, hosted, page):
     assert not problems, "\n".join(problems)
 
 
+# Every value the body's scheme takes once the page's content (<main>) is parsed: the first
+# paint can come no earlier.
+WATCH_SCHEME = """
+new MutationObserver((_, root) => {
+  if (!document.querySelector("main")) return;
+  root.disconnect();
+  window.__schemes = [document.body.getAttribute("data-md-color-scheme")];
+  new MutationObserver(records => records.forEach(r => window.__schemes.push(
+    r.target.getAttribute("data-md-color-scheme")))).observe(
+    document.body, {attributes: true, attributeFilter: ["data-md-color-scheme"]});
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_first_visit_shows_the_systems_scheme_from_the_first_paint(browser, hosted, scheme):
+    """A reader who has not chosen a scheme gets their system's before the first paint
+    (overrides/partials/javascripts/palette.html), so the page never restyles or fades from one
+    scheme to the other as it loads."""
+    context = browser.new_context(color_scheme=scheme)
+    context.add_init_script(WATCH_SCHEME)
+    page = context.new_page()
+    page.goto(hosted_url(hosted, "lstm"))
+    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_timeout(300)
+    expected = "slate" if scheme == "dark" else "default"
+    schemes = page.evaluate("window.__schemes")
+    header = page.evaluate("getComputedStyle(document.querySelector('header')).transitionDuration")
+    context.close()
+    assert set(schemes) == {expected}, f"the body's scheme went {schemes}"
+    assert header != "0s", "the header has no transition: the test would not see a fade"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_offline_page_from_disk(browser, offline, page):
     visit = open_page(browser, offline_url(offline, page))
