@@ -406,50 +406,63 @@ continuation = float(np.max(np.abs(in_batches[N:] - sequences[:, 2:4])))
 from_zero_rows = stateful_model.predict(x[:, 2:4], verbose=0)
 lstm.reset_state()
 not_from_zero = float(np.max(np.abs(in_batches[N:] - from_zero_rows)))
-continues = continuation <= publish.TOLERANCE and not_from_zero > 1e-3
-publish.probe("probe_stateful_batches", "continue" if continues else "independent")
+
+
+def publish_batches_note(continuation, not_from_zero):
+    """The page's sentence on predict's batches of a stateful model, as this Keras does it."""
+    continues = continuation <= publish.TOLERANCE and not_from_zero > 1e-3
+    publish.probe("probe_stateful_batches", "continue" if continues else "independent")
+    if continues:
+        note = (
+            f"Rows {N} to {2 * N - 1} of `in_batches` are the outputs of time steps 2 and 3 "
+            f"of the whole sequences, `sequences[:, 2:4]` (largest difference "
+            f"{small(continuation)}), not those of a fresh start (they differ from "
+            f"them by up to {publish.fmt(not_from_zero)}): `predict(X, batch_size=N)` treats "
+            f"rows $N$ to $2N-1$ of `X` as the continuation of rows 0 to $N-1$, rows $2N$ to "
+            f"$3N-1$ as the continuation of those, and so on."
+        )
+    else:
+        note = (
+            f"With Keras {keras.__version__}, rows {N} to {2 * N - 1} of `in_batches` do not "
+            f"continue rows 0 to {N - 1}: they differ from `sequences[:, 2:4]` by "
+            f"{publish.fmt(continuation)}."
+        )
+    publish.text("stateful_batches_note", note)
+
+
+def publish_default_batch_note(default_batches, rows):
+    """The page's sentence on predict's default batch size with a stateful model."""
+    # predict uses batches of 32 rows when batch_size is not given
+    default_batch = 32
+    assert rows < default_batch
+    if isinstance(default_batches, Exception):
+        # the line of the message that names the cause, without colour codes
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(default_batches))
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        keys = ("batch size", "Incompatible shapes", "stateful")
+        cause = next((line for line in lines if any(k in line for k in keys)), None)
+        publish.probe("probe_stateful_default_batch", type(default_batches).__name__)
+        note = (
+            f"With the default `batch_size` ({default_batch}), the {rows} rows "
+            f"make one batch of {rows}, not the {N} the layer was built for, and "
+            f"`predict` raises `{type(default_batches).__name__}`"
+            + (f': "{cause}"' if cause else ".")
+        )
+    else:
+        publish.probe("probe_stateful_default_batch", "runs")
+        note = (
+            f"With the default `batch_size` ({default_batch}), `predict` ran on the "
+            f"{rows} rows and returned shape `{default_batches.shape}`."
+        )
+    publish.text("stateful_default_note", note)
+
+
+publish_batches_note(continuation, not_from_zero)
 publish.value("stacked_rows", stacked.shape[0])
 publish.shape("stacked_shape", stacked)
 publish.value("stateful_continuation", continuation)
 publish.value("stateful_not_from_zero", not_from_zero)
-if continues:
-    batches_note = (
-        f"Rows {N} to {2 * N - 1} of `in_batches` are the outputs of time steps 2 and 3 "
-        f"of the whole sequences, `sequences[:, 2:4]` (largest difference "
-        f"{small(continuation)}), not those of a fresh start (they differ from "
-        f"them by up to {publish.fmt(not_from_zero)}): `predict(X, batch_size=N)` treats "
-        f"rows $N$ to $2N-1$ of `X` as the continuation of rows 0 to $N-1$, rows $2N$ to "
-        f"$3N-1$ as the continuation of those, and so on."
-    )
-else:
-    batches_note = (
-        f"With Keras {keras.__version__}, rows {N} to {2 * N - 1} of `in_batches` do not "
-        f"continue rows 0 to {N - 1}: they differ from `sequences[:, 2:4]` by "
-        f"{publish.fmt(continuation)}."
-    )
-publish.text("stateful_batches_note", batches_note)
-# predict uses batches of 32 rows when batch_size is not given
-default_batch = 32
-assert stacked.shape[0] < default_batch
-if isinstance(default_batches, Exception):
-    # the line of the message that names the cause, without colour codes
-    message = re.sub(r"\x1b\[[0-9;]*m", "", str(default_batches))
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    keys = ("batch size", "Incompatible shapes", "stateful")
-    cause = next((line for line in lines if any(k in line for k in keys)), None)
-    publish.probe("probe_stateful_default_batch", type(default_batches).__name__)
-    default_note = (
-        f"With the default `batch_size` ({default_batch}), the {stacked.shape[0]} rows "
-        f"make one batch of {stacked.shape[0]}, not the {N} the layer was built for, and "
-        f"`predict` raises `{type(default_batches).__name__}`" + (f': "{cause}"' if cause else ".")
-    )
-else:
-    publish.probe("probe_stateful_default_batch", "runs")
-    default_note = (
-        f"With the default `batch_size` ({default_batch}), `predict` ran on the "
-        f"{stacked.shape[0]} rows and returned shape `{default_batches.shape}`."
-    )
-publish.text("stateful_default_note", default_note)
+publish_default_batch_note(default_batches, stacked.shape[0])
 try:  # without a fixed batch size
     layers.LSTM(n, stateful=True)(keras.Input(shape=(None, m)))
     raise AssertionError("a stateful layer without a fixed batch size")
@@ -688,42 +701,49 @@ publish.text_table(
         ],
     },
 )
-dropped = [key for key, _, r in mask_rows[:2] if mask_verdict(r) == "mask dropped"]
-fix_works = all(mask_verdict(r) == "mask used" for _, _, r in mask_rows[2:])
-publish.probe("probe_mask_fix", "works" if fix_works else "fails")
-state_kind = {"symbolic": "`keras.Input` states", "eager": "arrays"}
-where = {"symbolic": "with `keras.Input` states", "eager": "with arrays, in an eager call"}
-if dropped:
-    mask_note = (
-        '!!! warning "A mask and `initial_state`"\n'
-        "    A layer called with `initial_state=` got **no mask** "
-        + " and ".join(where[k] for k in dropped)
-        + ": it read the padding as data, and its outputs differ from the masked outputs by up to "
-        + " and ".join(
-            f"{publish.fmt(np.max(np.abs(r - output)))} ({state_kind[k]})"
-            for k, _, r in mask_rows
-            if k in dropped
+
+
+def publish_mask_note(mask_rows, output):
+    """The page's box on a mask and initial_state, as this Keras does it."""
+    dropped = [key for key, _, r in mask_rows[:2] if mask_verdict(r) == "mask dropped"]
+    fix_works = all(mask_verdict(r) == "mask used" for _, _, r in mask_rows[2:])
+    publish.probe("probe_mask_fix", "works" if fix_works else "fails")
+    state_kind = {"symbolic": "`keras.Input` states", "eager": "arrays"}
+    where = {"symbolic": "with `keras.Input` states", "eager": "with arrays, in an eager call"}
+    if dropped:
+        note = (
+            '!!! warning "A mask and `initial_state`"\n'
+            "    A layer called with `initial_state=` got **no mask** "
+            + " and ".join(where[k] for k in dropped)
+            + ": it read the padding as data, and its outputs differ from the masked outputs by up to "
+            + " and ".join(
+                f"{publish.fmt(np.max(np.abs(r - output)))} ({state_kind[k]})"
+                for k, _, r in mask_rows
+                if k in dropped
+            )
+            + "."
         )
-        + "."
-    )
-else:
-    mask_note = (
-        '!!! note "A mask and `initial_state`"\n'
-        f"    With Keras {keras.__version__}, a layer called with `initial_state=` got the mask "
-        "of the `Masking` layer, with `keras.Input` states and with arrays alike. (Keras 3.15.1 "
-        "dropped it.)"
-    )
-if fix_works:
-    mask_note += (
-        "\n\n    **Pass the mask yourself** whenever you pass `initial_state`: "
-        "`mask=keras.ops.any(keras.ops.not_equal(x, 0.0), axis=-1)` (or, for arrays, "
-        "`np.any(x != 0.0, axis=-1)`) gives the masked outputs again, within "
-        + small(max(np.max(np.abs(r - output)) for _, _, r in mask_rows[2:]))
-        + "."
-    )
-else:
-    mask_note += "\n\n    Passing `mask=` did not give the masked outputs with this Keras."
-publish.text("mask_initial_state_note", mask_note)
+    else:
+        note = (
+            '!!! note "A mask and `initial_state`"\n'
+            f"    With Keras {keras.__version__}, a layer called with `initial_state=` got the mask "
+            "of the `Masking` layer, with `keras.Input` states and with arrays alike. (Keras 3.15.1 "
+            "dropped it.)"
+        )
+    if fix_works:
+        note += (
+            "\n\n    **Pass the mask yourself** whenever you pass `initial_state`: "
+            "`mask=keras.ops.any(keras.ops.not_equal(x, 0.0), axis=-1)` (or, for arrays, "
+            "`np.any(x != 0.0, axis=-1)`) gives the masked outputs again, within "
+            + small(max(np.max(np.abs(r - output)) for _, _, r in mask_rows[2:]))
+            + "."
+        )
+    else:
+        note += "\n\n    Passing `mask=` did not give the masked outputs with this Keras."
+    publish.text("mask_initial_state_note", note)
+
+
+publish_mask_note(mask_rows, output)
 
 # %% [markdown]
 # ## Bidirectional

@@ -100,26 +100,29 @@ def _is_publishing(node: ast.stmt, helpers: set[str]) -> bool:
     return False
 
 
+def _is_local(node: ast.stmt, helpers: set[str]) -> bool:
+    """A statement of a helper that a caller cannot see: it publishes, asserts, assigns names,
+    or chooses between such statements (``if``)."""
+    if _is_publishing(node, helpers) or isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(isinstance(target, ast.Name) for target in targets)
+    if isinstance(node, ast.If):
+        return all(_is_local(stmt, helpers) for stmt in _statements(node))
+    return False
+
+
 def _is_publishing_helper(node: ast.stmt, helpers: set[str]) -> bool:
     """A function of the example that publishes and does nothing else a caller could see: its
-    statements compute local names, assert, and publish (``vectors``, ``same`` in
-    ``examples/layer_options.py``)."""
+    statements compute local names (``if`` included), assert, and publish (``vectors``,
+    ``same``, ``publish_batches_note`` in ``examples/layer_options.py``)."""
     if not isinstance(node, ast.FunctionDef):
         return False
     statements = _statements(node)
-    local = (ast.Assert, ast.Assign, ast.AnnAssign)
-    return any(_is_publishing(stmt, helpers) for stmt in statements) and all(
-        _is_publishing(stmt, helpers)
-        or (
-            isinstance(stmt, local)
-            and all(
-                isinstance(target, ast.Name)
-                for target in getattr(stmt, "targets", [getattr(stmt, "target", None)])
-                if target is not None
-            )
-        )
-        for stmt in statements
-    )
+    return any(
+        _is_publishing(stmt, helpers) for stmt in ast.walk(node) if isinstance(stmt, ast.stmt)
+    ) and all(_is_local(stmt, helpers) for stmt in statements)
 
 
 def without_publishing(source: str, helpers: set[str] | None = None) -> str:

@@ -32,22 +32,20 @@ class ThemePatchError(RuntimeError):
     """Material's stylesheet is not the one this patch was written for."""
 
 
-def without_switching_rule(site_dir: Path) -> Path:
-    """Remove :data:`SWITCHING_RULE` from the built palette stylesheet; return its path."""
-    sheets = sorted((site_dir / "assets" / "stylesheets").glob("palette.*.min.css"))
-    if len(sheets) != 1:
-        raise ThemePatchError(
-            f"expected one Material palette stylesheet in {site_dir}/assets/stylesheets, "
-            f"found {[s.name for s in sheets]}"
-        )
-    sheet = sheets[0]
-    css = sheet.read_text(encoding="utf-8")
-    if DONE in css:  # mkdocs serve --dirty keeps a published file that did not change
-        return sheet
-    if SWITCHING_RULE not in css:
-        raise ThemePatchError(
-            f"{sheet.name}: Material's rule for data-md-color-switching is not there as "
-            f"sitebuild/theme_patch.py expects it; check what the new Material does at load"
-        )
-    sheet.write_text(css.replace(SWITCHING_RULE, "") + "\n" + DONE + "\n", encoding="utf-8")
-    return sheet
+def without_switching_rule(site_dir: Path) -> list[Path]:
+    """Remove :data:`SWITCHING_RULE` from the built stylesheets that have a rule on
+    ``data-md-color-switching`` (Material's palette stylesheet); return their paths. A site
+    without one (another theme) is left as it is."""
+    patched = []
+    for sheet in sorted((site_dir / "assets" / "stylesheets").glob("*.css")):
+        css = sheet.read_text(encoding="utf-8")
+        if "[data-md-color-switching]" not in css or DONE in css:
+            continue  # DONE: mkdocs serve --dirty keeps a published file that did not change
+        if SWITCHING_RULE not in css:
+            raise ThemePatchError(
+                f"{sheet.name}: Material's rule for data-md-color-switching is not there as "
+                f"sitebuild/theme_patch.py expects it; check what the new Material does at load"
+            )
+        sheet.write_text(css.replace(SWITCHING_RULE, "") + "\n" + DONE + "\n", encoding="utf-8")
+        patched.append(sheet)
+    return patched

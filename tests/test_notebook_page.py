@@ -109,6 +109,36 @@ keeps("k", 2)"""
     )
 
 
+def test_a_helper_may_choose_its_text_with_if_and_add_to_it():
+    source = """def publish_note(ok, d):
+    if ok:
+        note = f"within {d}"
+    else:
+        note = "no"
+        assert d
+    note += "."
+    publish.text("note", note)
+
+
+def side_effect(ok):
+    if ok:
+        results.append(ok)
+    publish.value("ok", ok)
+
+
+publish_note(True, 1)
+side_effect(True)"""
+    assert (
+        without_publishing(source)
+        == """def side_effect(ok):
+    if ok:
+        results.append(ok)
+
+
+side_effect(True)"""
+    )
+
+
 def test_a_loop_or_branch_that_only_publishes_goes_whole():
     source = """if found:
     publish.probe("probe_a", "yes")

@@ -22,24 +22,26 @@ def site_with_palette(tmp_path, css: str):
 
 def test_the_rule_is_removed_and_the_rest_kept(tmp_path):
     site = site_with_palette(tmp_path, "a{color:red}" + SWITCHING_RULE + "b{color:blue}")
-    sheet = without_switching_rule(site)
+    (sheet,) = without_switching_rule(site)
     css = sheet.read_text(encoding="utf-8")
     assert "data-md-color-switching] *" not in css
     assert css.startswith("a{color:red}b{color:blue}")
-    assert without_switching_rule(site) == sheet  # again (mkdocs serve --dirty): no error
+    assert without_switching_rule(site) == []  # again (mkdocs serve --dirty): nothing to do
     assert css == sheet.read_text(encoding="utf-8")
 
 
-def test_a_stylesheet_without_the_rule_stops_the_build(tmp_path):
+def test_a_stylesheet_with_another_switching_rule_stops_the_build(tmp_path):
     site = site_with_palette(tmp_path, "a{color:red}[data-md-color-switching] *{transition:none}")
     with pytest.raises(ThemePatchError, match="palette.abc123.min.css"):
         without_switching_rule(site)
 
 
-def test_no_palette_stylesheet_stops_the_build(tmp_path):
-    (tmp_path / "assets" / "stylesheets").mkdir(parents=True)
-    with pytest.raises(ThemePatchError, match="found \\[\\]"):
-        without_switching_rule(tmp_path)
+def test_a_theme_without_the_rule_is_left_alone(tmp_path):
+    site = site_with_palette(tmp_path, "a{color:red}")
+    assert without_switching_rule(site) == []
+    assert (
+        site / "assets" / "stylesheets" / "palette.abc123.min.css"
+    ).read_text() == "a{color:red}"
 
 
 def test_the_published_palette_has_no_switching_rule(site):
