@@ -397,7 +397,7 @@ def example_text(slug: str, title: str) -> str:
         # the last state h_{{T-1}}, shape (1, n)
         predicted = model.predict(new_input)
         # --8<-- [end:predict]
-        predicted = publish.model("simple_rnn", model, new_input)  # recorded for data/{slug}.json
+        publish.model("simple_rnn", model, new_input)  # recorded for data/{slug}.json
         publish.shape("new_input_shape", new_input)
 
         # --8<-- [start:replay]
