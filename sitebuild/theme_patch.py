@@ -13,8 +13,9 @@ stylesheet. What it guarded against, colours fading while the scheme changes, no
 only when a reader toggles the scheme (a 0.25 s fade of the header), because the first scheme
 is applied before the first paint (``overrides/partials/javascripts/palette.html``).
 
-If Material's stylesheet no longer holds the rule as written here, the build stops and says so,
-so that an upgrade of Material is checked rather than silently slower.
+If a stylesheet has a rule on ``data-md-color-switching`` that is not the one written here (a new
+Material), the build stops and says so, so that an upgrade is checked rather than silently
+slower. A theme with no such rule is left as it is.
 """
 
 from __future__ import annotations
